@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { Config } from './config.js';
+import type { Context } from './context.js';
+import { prisma } from './db/index.js';
+import { countStatements, type StatementCounter } from './db/statements.js';
+import { schema } from './graphql/index.js';
+import { createLoaders } from './loaders/index.js';
+import { authenticate } from './services/api-keys.js';
+import { DomainError } from './services/errors.js';
+import { EXAMPLE_OPERATIONS } from './examples.js';
+import { logger } from './logger.js';
+
+/** Per-request values the HTTP layer hands to Yoga. */
+interface ServerContext {
+  counter?: StatementCounter;
+}
+
+export interface AppOptions {
+  config: Pick<Config, 'production' | 'introspection' | 'reportStatements'>;
+  /** An API key GraphiQL starts with (the demo admin key on a first start in development). */
+  graphiqlApiKey?: string | undefined;
+}
+
+export const QUERY_LIMITS = {
+  /** record → associations → edges → relatedRecord → associations → … : two hops need ~12. */
+  maxDepth: 15,
+  maxAliases: 30,
+  maxTokens: 5000,
+  maxCost: 50_000,
+} as const;
+
+function unauthenticated(message: string) {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+}
+
+/** Expected (domain) errors reach clients with their code; all others are masked and logged. */
+function maskError(error: unknown, message: string, requestId: string): Error {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  if (original instanceof DomainError) {
+    return new GraphQLError(original.message, {
+      nodes: error instanceof GraphQLError ? error.nodes : undefined,
+      path: error instanceof GraphQLError ? error.path : undefined,
+      extensions: { code: original.code, ...(original.index !== null ? { index: original.index } : {}) },
+    });
+  }
+  if (error instanceof GraphQLError && !(error.originalError && !(error.originalError instanceof GraphQLError))) {
+    return error;
+  }
+  logger.error('unexpected error', { requestId, error: original instanceof Error ? original.stack : String(original) });
+  return new GraphQLError(message, {
+    path: error instanceof GraphQLError ? error.path : undefined,
+    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+  });
+}
+
+function statementsPlugin(): Plugin<Context & ServerContext> {
+  return {
+    onExecute: ({ args }) => ({
+      onExecuteDone: ({ result, setResult }) => {
+        const counter = args.contextValue.counter;
+        if (!counter || Symbol.asyncIterator in result) return;
+        setResult({ ...result, extensions: { ...result.extensions, sqlStatements: counter.count } });
+      },
+    }),
+  };
+}
+
+export type App = YogaServerInstance<ServerContext, Context> & {
+  /** Fetch with SQL statements counted for the request (read back in `extensions.sqlStatements`). */
+  countedFetch: (input: string, init?: RequestInit) => Promise<Response>;
+};
+
+export function createApp({ config, graphiqlApiKey }: AppOptions): App {
+  const yoga = createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/health',
+    landingPage: false,
+    logging: logger,
+    context: async ({ request }) => {
+      const header = request.headers.get('authorization');
+      if (!header) throw unauthenticated('Missing API key: send "Authorization: Bearer <api key>".');
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      const viewer = match ? await authenticate(match[1]!) : null;
+      if (!viewer) throw unauthenticated('Invalid or revoked API key.');
+      return { viewer, loaders: createLoaders(viewer), requestId: request.headers.get('x-request-id') ?? randomUUID() };
+    },
+    maskedErrors: {
+      maskError: (error, message) => maskError(error, message, randomUUID()),
+    },
+    graphiql: config.production
+      ? false
+      : {
+          title: 'Relate',
+          headers: graphiqlApiKey ? JSON.stringify({ Authorization: `Bearer ${graphiqlApiKey}` }, null, 2) : undefined,
+          defaultTabs: EXAMPLE_OPERATIONS.map((query) => ({ query })),
+          defaultQuery: EXAMPLE_OPERATIONS[0],
+        },
+    renderGraphiQL,
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true },
+        maxAliases: { n: QUERY_LIMITS.maxAliases },
+        maxTokens: { n: QUERY_LIMITS.maxTokens },
+        costLimit: { maxCost: QUERY_LIMITS.maxCost, ignoreIntrospection: true },
+        blockFieldSuggestion: { enabled: !config.introspection },
+      }),
+      ...(config.introspection ? [] : [{ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) } satisfies Plugin]),
+      useReadinessCheck({
+        endpoint: '/ready',
+        check: async () => {
+          try {
+            await prisma.$queryRaw`SELECT 1`;
+            return true;
+          } catch {
+            return false;
+          }
+        },
+      }),
+      ...(config.reportStatements ? [statementsPlugin()] : []),
+    ],
+  });
+  const countedFetch = async (input: string, init?: RequestInit) => {
+    const counter: StatementCounter = { count: 0 };
+    return countStatements(counter, async () => yoga.fetch(input, init ?? {}, { counter }));
+  };
+  return Object.assign(yoga, { countedFetch });
+}

@@ -1,0 +1,149 @@
+import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type {
+  IsolationLevel,
+  SqlDriverAdapter,
+  SqlDriverAdapterFactory,
+  SqlQuery,
+  Transaction,
+} from '@prisma/driver-adapter-utils';
+import { recordStatement } from './statements.js';
+
+/** A FIFO lock: `run` waits for every earlier holder to finish. */
+class Lock {
+  #tail: Promise<void> = Promise.resolve();
+
+  acquire(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((resolve) => (release = resolve));
+    const ready = this.#tail.then(() => release);
+    this.#tail = this.#tail.then(() => next);
+    return ready;
+  }
+}
+
+const statement = (sql: string): SqlQuery => ({ sql, args: [], argTypes: [] });
+
+/**
+ * Wraps a connected adapter so that every statement is counted for the current request.
+ * With `serialize` (SQLite: one connection), it also makes transactions exclusive:
+ *
+ * - the stock better-sqlite3 adapter runs statements from outside a transaction on the same
+ *   connection while a transaction is open, so they would join it (and vanish on rollback);
+ *   here every statement waits until the open transaction ends;
+ * - transactions begin with `BEGIN IMMEDIATE`, taking SQLite's write lock up front, so two
+ *   processes on one file serialize instead of failing at their first write.
+ *
+ * Serialized write transactions are what make limit checks safe on SQLite: a check and the
+ * write it guards can never interleave with another request's.
+ */
+class CountingAdapter implements SqlDriverAdapter {
+  readonly provider: SqlDriverAdapter['provider'];
+  readonly adapterName: string;
+  readonly #inner: SqlDriverAdapter;
+  readonly #lock: Lock | undefined;
+
+  constructor(inner: SqlDriverAdapter, serialize: boolean) {
+    this.#inner = inner;
+    this.provider = inner.provider;
+    this.adapterName = inner.adapterName;
+    this.#lock = serialize ? new Lock() : undefined;
+  }
+
+  async #outside<T>(fn: () => Promise<T>): Promise<T> {
+    recordStatement();
+    if (!this.#lock) return fn();
+    const release = await this.#lock.acquire();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  queryRaw(query: SqlQuery) {
+    return this.#outside(() => this.#inner.queryRaw(query));
+  }
+
+  executeRaw(query: SqlQuery) {
+    return this.#outside(() => this.#inner.executeRaw(query));
+  }
+
+  executeScript(script: string) {
+    return this.#outside(() => this.#inner.executeScript(script));
+  }
+
+  getConnectionInfo() {
+    return this.#inner.getConnectionInfo?.() ?? { supportsRelationJoins: false };
+  }
+
+  dispose() {
+    return this.#inner.dispose();
+  }
+
+  async startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
+    if (!this.#lock) return countingTransaction(await this.#inner.startTransaction(isolationLevel));
+    const release = await this.#lock.acquire();
+    try {
+      await this.#inner.executeRaw(statement('BEGIN IMMEDIATE'));
+    } catch (error) {
+      release();
+      throw error;
+    }
+    const inner = this.#inner;
+    let open = true;
+    const end = () => {
+      if (open) release();
+      open = false;
+      return Promise.resolve();
+    };
+    return {
+      provider: inner.provider,
+      adapterName: inner.adapterName,
+      options: { usePhantomQuery: false },
+      queryRaw: (query) => (recordStatement(), inner.queryRaw(query)),
+      executeRaw: (query) => (recordStatement(), inner.executeRaw(query)),
+      commit: end,
+      rollback: end,
+    };
+  }
+}
+
+function countingTransaction(tx: Transaction): Transaction {
+  return {
+    provider: tx.provider,
+    adapterName: tx.adapterName,
+    options: tx.options,
+    queryRaw: (query) => (recordStatement(), tx.queryRaw(query)),
+    executeRaw: (query) => (recordStatement(), tx.executeRaw(query)),
+    commit: () => tx.commit(),
+    rollback: () => tx.rollback(),
+  };
+}
+
+function wrapFactory(inner: SqlDriverAdapterFactory, serialize: boolean, init?: string): SqlDriverAdapterFactory {
+  return {
+    provider: inner.provider,
+    adapterName: inner.adapterName,
+    async connect() {
+      const adapter = await inner.connect();
+      if (init) await adapter.executeScript(init);
+      return new CountingAdapter(adapter, serialize);
+    },
+  };
+}
+
+export const SQLITE_PRAGMAS = [
+  'PRAGMA journal_mode = WAL',
+  'PRAGMA synchronous = NORMAL',
+  'PRAGMA busy_timeout = 10000',
+  'PRAGMA foreign_keys = ON',
+].join(';\n');
+
+export function sqliteAdapter(url: string): SqlDriverAdapterFactory {
+  return wrapFactory(new PrismaBetterSQLite3({ url }), true, SQLITE_PRAGMAS);
+}
+
+export function postgresAdapter(url: string, poolSize: number): SqlDriverAdapterFactory {
+  return wrapFactory(new PrismaPg({ connectionString: url, max: poolSize }), false);
+}

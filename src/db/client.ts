@@ -1,0 +1,22 @@
+import { providerOf } from '../config.js';
+import { postgresAdapter, sqliteAdapter } from './adapters.js';
+import { PrismaClient as PostgresClient } from './generated/postgresql/client.js';
+import { Prisma, PrismaClient } from './generated/sqlite/client.js';
+
+export { Prisma };
+/**
+ * Both generated clients have the same API (they come from one model source), so the code is
+ * typed against the SQLite client and either one is used at runtime.
+ */
+export type Db = PrismaClient;
+export type Tx = Prisma.TransactionClient;
+
+const transactionOptions = { maxWait: 30_000, timeout: 30_000 };
+
+export function createPrismaClient(url: string, options: { poolSize?: number } = {}): Db {
+  if (providerOf(url) === 'sqlite') {
+    return new PrismaClient({ adapter: sqliteAdapter(url), transactionOptions });
+  }
+  const client = new PostgresClient({ adapter: postgresAdapter(url, options.poolSize ?? 10), transactionOptions });
+  return client as unknown as Db;
+}

@@ -1,0 +1,25 @@
+import { providerOf, type Provider } from '../config.js';
+import { createPrismaClient, type Db } from './client.js';
+import { migrate } from './migrate.js';
+
+export type { Db, Tx } from './client.js';
+export { Prisma } from './client.js';
+
+/**
+ * The process's database. Set once by `openDatabase`; modules import `prisma` (a live binding)
+ * rather than carrying the client through the GraphQL context.
+ */
+export let prisma: Db;
+export let provider: Provider;
+
+export async function openDatabase(url: string, options: { migrate?: boolean; poolSize?: number } = {}) {
+  if (options.migrate ?? true) await migrate(url);
+  provider = providerOf(url);
+  prisma = createPrismaClient(url, options);
+  await prisma.$connect();
+  return prisma;
+}
+
+export async function closeDatabase(): Promise<void> {
+  await prisma?.$disconnect();
+}

@@ -1,0 +1,53 @@
+/** Operations GraphiQL opens with in development: a tour of the API. */
+export const EXAMPLE_OPERATIONS = [
+  `# Welcome to Relate. Run this (▶) with the demo admin key already in Headers.
+query Viewer {
+  viewer {
+    user { name email role }
+    workspace { name limits { maxLabelsPerObjectPair maxRecordsPerLabel maxAssociationsPerContact } }
+  }
+  objects { key singularName pluralName fields { key type required } }
+  associationLabels { key type cardinality firstLabel secondLabel firstObject { key } secondObject { key } }
+}`,
+  `# A record page: one contact with its related records grouped by role.
+query RecordPage {
+  records(objectKey: "contact", first: 1) {
+    edges {
+      node {
+        id
+        displayName
+        associationGroups {
+          relatedRole
+          relatedObject { key }
+          totalCount
+          records(first: 10) { edges { node { id displayName properties } } }
+        }
+      }
+    }
+  }
+}`,
+  `# A list page with association columns.
+query ContactList {
+  records(objectKey: "contact", first: 50) {
+    totalCount
+    edges {
+      node {
+        displayName
+        associations(first: 10) {
+          totalCount
+          edges { relatedRole relatedRecord { displayName object { key } } }
+        }
+      }
+    }
+  }
+}`,
+  `# Link two records (ids from the queries above). Linking again is a no-op: created = false.
+mutation Link($first: ID!, $second: ID!) {
+  linkRecords(input: { firstRecordId: $first, secondRecordId: $second, labelKeys: ["colleague"] }) {
+    __typename
+    ... on LinkRecordsSuccess { created associations { id label { key } } }
+    ... on Error { code message }
+    ... on LimitExceededError { limit max current }
+  }
+}`,
+];

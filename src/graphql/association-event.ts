@@ -1,0 +1,72 @@
+import { Prisma, prisma } from '../db/index.js';
+import type { Context } from '../context.js';
+import { encodeGlobalId } from '../services/ids.js';
+import { visibleRecordSql } from '../services/visibility.js';
+import { AssociationLabelRef } from './association-label.js';
+import { builder } from './builder.js';
+import { connectionOf, connectionType, pageOf, type PageArgs } from './connection.js';
+import { UserRef } from './user.js';
+
+interface EventShape {
+  id: number;
+  action: 'LINKED' | 'UNLINKED';
+  labelId: number | null;
+  firstRecordId: number;
+  secondRecordId: number;
+  actorId: number | null;
+  at: Date;
+}
+
+export const AssociationActionEnum = builder.enumType('AssociationAction', { values: ['LINKED', 'UNLINKED'] as const });
+
+const AssociationEventRef = builder.objectRef<EventShape>('AssociationEvent').implement({
+  description: 'One entry of the append-only association log.',
+  fields: (t) => ({
+    id: t.id({ resolve: (event) => encodeGlobalId('AssociationEvent', event.id) }),
+    action: t.field({ type: AssociationActionEnum, resolve: (event) => event.action }),
+    label: t.field({
+      type: AssociationLabelRef,
+      nullable: true,
+      description: 'Null once the label has been deleted.',
+      resolve: async (event, _args, ctx) => (event.labelId === null ? null : ((await ctx.loaders.label(event.labelId)) ?? null)),
+    }),
+    firstRecordId: t.id({ resolve: (event) => encodeGlobalId('Record', event.firstRecordId) }),
+    secondRecordId: t.id({ resolve: (event) => encodeGlobalId('Record', event.secondRecordId) }),
+    actor: t.field({
+      type: UserRef,
+      nullable: true,
+      resolve: (event, _args, ctx) => (event.actorId === null ? null : ctx.loaders.user.load(event.actorId)),
+    }),
+    at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
+  }),
+});
+
+export const AssociationEventConnectionRef = connectionType<EventShape>('AssociationEvent', AssociationEventRef);
+
+/**
+ * Events of a record, newest first. An event whose other record still exists but is hidden
+ * from the viewer is left out, like the record itself.
+ */
+export async function associationEvents(ctx: Context, recordId: number, args: PageArgs) {
+  const page = pageOf(args, ctx);
+  const from = Prisma.sql`"AssociationEvent" e
+    LEFT JOIN "Record" o ON o."id" = CASE WHEN e."firstRecordId" = ${recordId} THEN e."secondRecordId" ELSE e."firstRecordId" END
+    WHERE e."workspaceId" = ${ctx.viewer.workspaceId}
+      AND (e."firstRecordId" = ${recordId} OR e."secondRecordId" = ${recordId})
+      AND (o."id" IS NULL OR (${visibleRecordSql(ctx.viewer, 'o')}))`;
+  const before = page.afterId > 0 ? Prisma.sql` AND e."id" < ${page.afterId}` : Prisma.empty;
+  const rows = await prisma.$queryRaw<Record<string, unknown>[]>`
+    SELECT e."id", e."action", e."labelId", e."firstRecordId", e."secondRecordId", e."actorId", e."at"
+    FROM ${from}${before} ORDER BY e."id" DESC LIMIT ${page.take}`;
+  const events: EventShape[] = rows.map((row) => ({
+    id: Number(row.id),
+    action: row.action as EventShape['action'],
+    labelId: row.labelId === null ? null : Number(row.labelId),
+    firstRecordId: Number(row.firstRecordId),
+    secondRecordId: Number(row.secondRecordId),
+    actorId: row.actorId === null ? null : Number(row.actorId),
+    at: new Date(row.at as string | Date),
+  }));
+  const total = async () => Number((await prisma.$queryRaw<{ n: unknown }[]>`SELECT COUNT(*) AS n FROM ${from}`)[0]?.n ?? 0);
+  return connectionOf(events, page, ctx, total, (event, cursor) => ({ cursor, node: event }));
+}

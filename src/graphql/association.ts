@@ -1,0 +1,146 @@
+import type { Association } from '../db/generated/sqlite/client.js';
+import type { Context } from '../context.js';
+import type { AssociationShape } from '../loaders/index.js';
+import { linkRecords, unlinkRecords } from '../services/links.js';
+import { ValidationError } from '../services/errors.js';
+import { builder } from './builder.js';
+import { resultUnion } from './errors.js';
+import { idOf, nodeId } from './ids.js';
+import { AssociationLabelRef, AssociationRef, RecordRef } from './refs.js';
+import { UserRef } from './user.js';
+
+
+async function fullRow(association: AssociationShape, ctx: Context) {
+  if (association.createdAt !== undefined) return association as Association;
+  return (await ctx.loaders.association.load(association.id))!;
+}
+
+builder.node(AssociationRef, {
+  description: 'One link: two records under a label.',
+  id: { resolve: (association) => association.id },
+  // Visible when both its records are.
+  loadMany: (ids, ctx) =>
+    Promise.all(
+      ids.map(async (id) => {
+        const row = await ctx.loaders.association.load(nodeId(id));
+        if (!row) return null;
+        const [first, second] = await ctx.loaders.record.loadMany([row.firstRecordId, row.secondRecordId]);
+        return first && second && !(first instanceof Error) && !(second instanceof Error) ? row : null;
+      }),
+    ),
+  fields: (t) => ({
+    label: t.field({
+      type: AssociationLabelRef,
+      resolve: async (association, _args, ctx) => (await ctx.loaders.label(association.labelId))!,
+    }),
+    firstRecord: t.field({
+      type: RecordRef,
+      resolve: async (association, _args, ctx) => (await ctx.loaders.record.load(association.firstRecordId))!,
+    }),
+    secondRecord: t.field({
+      type: RecordRef,
+      resolve: async (association, _args, ctx) => (await ctx.loaders.record.load(association.secondRecordId))!,
+    }),
+    createdAt: t.field({ type: 'DateTime', resolve: async (association, _args, ctx) => (await fullRow(association, ctx)).createdAt }),
+    createdBy: t.field({
+      type: UserRef,
+      nullable: true,
+      resolve: async (association, _args, ctx) => {
+        const { createdById } = await fullRow(association, ctx);
+        return createdById === null ? null : ctx.loaders.user.load(createdById);
+      },
+    }),
+  }),
+});
+
+const LinkRecordsInput = builder.inputType('LinkRecordsInput', {
+  fields: (t) => ({
+    firstRecordId: t.id({ required: true }),
+    secondRecordId: t.id({ required: true }),
+    labelKeys: t.stringList({ required: true, description: 'One or more label keys (at most 10).' }),
+  }),
+});
+const UnlinkRecordsInput = builder.inputType('UnlinkRecordsInput', {
+  fields: (t) => ({
+    firstRecordId: t.id({ required: true }),
+    secondRecordId: t.id({ required: true }),
+    labelKeys: t.stringList({ description: 'Omitted: every label between the two records.' }),
+  }),
+});
+const BatchLinkRecordsInput = builder.inputType('BatchLinkRecordsInput', {
+  fields: (t) => ({ links: t.field({ type: [LinkRecordsInput], required: true, description: '1 to 100 items.' }) }),
+});
+const BatchUnlinkRecordsInput = builder.inputType('BatchUnlinkRecordsInput', {
+  fields: (t) => ({ unlinks: t.field({ type: [UnlinkRecordsInput], required: true, description: '1 to 100 items.' }) }),
+});
+
+type Pair = { firstRecordId: string; secondRecordId: string };
+const decodePair = <T extends Pair>(item: T) => ({
+  ...item,
+  firstRecordId: idOf('Record', item.firstRecordId),
+  secondRecordId: idOf('Record', item.secondRecordId),
+});
+
+export const MAX_BATCH = 100;
+function checkBatch(items: readonly unknown[], field: string) {
+  if (items.length < 1 || items.length > MAX_BATCH) {
+    throw new ValidationError(`${field} takes 1 to ${MAX_BATCH} items; got ${items.length}.`, field);
+  }
+}
+
+type LinkResult = { associations: Association[]; createdCount: number };
+
+const LinkRecordsSuccess = builder.objectRef<LinkResult>('LinkRecordsSuccess').implement({
+  fields: (t) => ({
+    associations: t.field({ type: [AssociationRef], resolve: (result) => result.associations }),
+    created: t.boolean({ description: 'True when at least one association is new.', resolve: (result) => result.createdCount > 0 }),
+  }),
+});
+const BatchLinkRecordsSuccess = builder.objectRef<LinkResult>('BatchLinkRecordsSuccess').implement({
+  fields: (t) => ({
+    associations: t.field({ type: [AssociationRef], resolve: (result) => result.associations }),
+    createdCount: t.exposeInt('createdCount'),
+  }),
+});
+const unlinkSuccess = (name: string) =>
+  builder.objectRef<{ removedCount: number }>(name).implement({
+    fields: (t) => ({ removedCount: t.exposeInt('removedCount') }),
+  });
+
+builder.mutationFields((t) => ({
+  linkRecords: t.field({
+    description: 'Links two records under one or more labels, all or nothing. Linking an existing association is not an error.',
+    type: LinkRecordsSuccess,
+    errors: resultUnion('linkRecords'),
+    args: { input: t.arg({ type: LinkRecordsInput, required: true }) },
+    resolve: (_root, { input }, ctx) => linkRecords(ctx.viewer, [decodePair(input)]),
+  }),
+  unlinkRecords: t.field({
+    description: 'Removes the associations between two records (under the given labels, or all). Removing nothing is not an error.',
+    type: unlinkSuccess('UnlinkRecordsSuccess'),
+    errors: resultUnion('unlinkRecords'),
+    args: { input: t.arg({ type: UnlinkRecordsInput, required: true }) },
+    resolve: (_root, { input }, ctx) => unlinkRecords(ctx.viewer, [decodePair(input)]),
+  }),
+  batchLinkRecords: t.field({
+    description: 'Many linkRecords in one transaction: all or nothing; a failing item names its 0-based index.',
+    type: BatchLinkRecordsSuccess,
+    errors: resultUnion('batchLinkRecords'),
+    args: { input: t.arg({ type: BatchLinkRecordsInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      checkBatch(input.links, 'links');
+      return linkRecords(ctx.viewer, input.links.map(decodePair));
+    },
+  }),
+  batchUnlinkRecords: t.field({
+    description: 'Many unlinkRecords in one transaction: all or nothing; a failing item names its 0-based index.',
+    type: unlinkSuccess('BatchUnlinkRecordsSuccess'),
+    errors: resultUnion('batchUnlinkRecords'),
+    args: { input: t.arg({ type: BatchUnlinkRecordsInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      checkBatch(input.unlinks, 'unlinks');
+      return unlinkRecords(ctx.viewer, input.unlinks.map(decodePair));
+    },
+  }),
+}));
+

@@ -1,0 +1,58 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
+import { DateTimeResolver, JSONObjectResolver, NonNegativeIntResolver } from 'graphql-scalars';
+import type PrismaTypes from '../db/generated/pothos-types.js';
+import { getDatamodel } from '../db/generated/pothos-types.js';
+import { prisma } from '../db/index.js';
+import type { Context } from '../context.js';
+import { isAdmin } from '../services/viewer.js';
+
+export interface BuilderTypes {
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  AuthScopes: { admin: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
+    NonNegativeInt: { Input: number; Output: number };
+    ID: { Input: string; Output: string | number };
+  };
+}
+
+export const builder = new SchemaBuilder<BuilderTypes>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => ({ admin: isAdmin(ctx.viewer) }),
+    unauthorizedError: () =>
+      new GraphQLError('Only workspace admins may see this.', { extensions: { code: 'FORBIDDEN' } }),
+  },
+  errors: {},
+  prisma: {
+    client: () => prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { description: 'Any object by its global id; null when it does not exist or is not visible to you.' },
+    nodesQueryOptions: { description: 'Objects by global id, in order; null for each that does not exist or is not visible.' },
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('JSONObject', JSONObjectResolver);
+builder.addScalarType('NonNegativeInt', NonNegativeIntResolver);
+
+builder.queryType({});
+builder.mutationType({});
+
+/** The builder's resolved schema types, for helpers that take Pothos builders. */
+export type Types = PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>;

@@ -1,0 +1,110 @@
+import { ValidationError } from '../services/errors.js';
+import { decodeCursor, encodeCursor } from '../services/ids.js';
+import type { Context } from '../context.js';
+import type { ArgBuilder } from '@pothos/core';
+import { builder, type Types } from './builder.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface Page {
+  take: number;
+  afterId: number;
+  first: number;
+}
+
+/** Checks `first` (1..100, default 20) and decodes `after`. */
+export function pageOf(args: PageArgs, ctx: Context): Page {
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw new ValidationError(`first must be from 1 to ${MAX_PAGE_SIZE}.`, 'first');
+  }
+  let afterId = 0;
+  if (args.after != null) {
+    const decoded = decodeCursor(args.after, ctx.viewer.workspaceId);
+    if (decoded === null) throw new ValidationError('after is not a valid cursor.', 'after');
+    afterId = decoded;
+  }
+  return { first, take: first + 1, afterId };
+}
+
+export interface Edge<Node> {
+  cursor: string;
+  node: Node;
+}
+
+export interface ConnectionShape<Node, E extends Edge<Node> = Edge<Node>> {
+  edges: E[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: number | (() => Promise<number>);
+}
+
+/**
+ * A connection from `take` = first + 1 rows ordered by id: the extra row only says there is a
+ * next page.
+ */
+export function connectionOf<Row extends { id: number }, E extends Edge<unknown>>(
+  rows: Row[],
+  page: Page,
+  ctx: Context,
+  totalCount: number | (() => Promise<number>),
+  toEdge: (row: Row, cursor: string) => E,
+) {
+  const edges = rows.slice(0, page.first).map((row) => toEdge(row, encodeCursor(ctx.viewer.workspaceId, row.id)));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > page.first,
+      hasPreviousPage: page.afterId > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
+}
+
+export const pageArgs = (arg: ArgBuilder<Types>) => ({
+  first: arg.int({ description: `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).` }),
+  after: arg.string({ description: 'Return the items after this cursor.' }),
+});
+
+const PageInfoRef = builder.objectRef<ConnectionShape<unknown>['pageInfo']>('PageInfo').implement({
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
+    startCursor: t.exposeString('startCursor', { nullable: true }),
+    endCursor: t.exposeString('endCursor', { nullable: true }),
+  }),
+});
+
+/** Defines `<Name>Connection` and `<Name>Edge` (or the given edge name and extra edge fields). */
+export function connectionType<Node, E extends Edge<Node> = Edge<Node>>(
+  name: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any object ref of Node
+  nodeType: any,
+  options: { edgeName?: string; edgeFields?: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, E>) => object } = {},
+) {
+  const EdgeRef = builder.objectRef<E>(options.edgeName ?? `${name}Edge`).implement({
+    fields: (t) => ({
+      cursor: t.string({ resolve: (edge) => edge.cursor }),
+      node: t.field({ type: nodeType, resolve: (edge) => edge.node as never }),
+      ...(options.edgeFields?.(t) as object),
+    }),
+  });
+  return builder.objectRef<ConnectionShape<Node, E>>(`${name}Connection`).implement({
+    fields: (t) => ({
+      edges: t.field({ type: [EdgeRef], resolve: (connection) => connection.edges }),
+      pageInfo: t.field({ type: PageInfoRef, resolve: (connection) => connection.pageInfo }),
+      totalCount: t.int({
+        description: 'All items matching, across pages.',
+        resolve: (connection) =>
+          typeof connection.totalCount === 'function' ? connection.totalCount() : connection.totalCount,
+      }),
+    }),
+  });
+}

@@ -1,0 +1,79 @@
+import {
+  ConflictError,
+  DomainError,
+  ERROR_CODES,
+  ForbiddenError,
+  LabelInUseError,
+  LimitExceededError,
+  NotFoundError,
+  ObjectMismatchError,
+  ValidationError,
+} from '../services/errors.js';
+import { builder, type Types } from './builder.js';
+
+export const ErrorCodeEnum = builder.enumType('ErrorCode', {
+  description: 'What kind of expected failure an error is.',
+  values: ERROR_CODES,
+});
+
+export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
+  description: 'An expected failure, returned as a member of a mutation result union.',
+  fields: (t) => ({
+    message: t.exposeString('message'),
+    code: t.field({ type: ErrorCodeEnum, resolve: (error) => error.code }),
+  }),
+});
+
+type ErrorFields<T> = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => object;
+
+function errorType<T extends DomainError>(cls: new (...args: any[]) => T, description: string, fields?: ErrorFields<T>) {
+  builder.objectType(cls as new (...args: any[]) => DomainError, {
+    name: cls.name,
+    description,
+    interfaces: [ErrorInterface],
+    isTypeOf: (value) => value instanceof cls,
+    fields: (t) => ({
+      index: t.int({
+        nullable: true,
+        description: 'For list and batch inputs: the 0-based index of the failing item.',
+        resolve: (error) => error.index,
+      }),
+      ...fields?.(t as unknown as PothosSchemaTypes.ObjectFieldBuilder<Types, T>),
+    }),
+  });
+}
+
+errorType(ValidationError, 'The input is not valid; nothing was changed.', (t) => ({
+  field: t.string({ nullable: true, description: 'The input field at fault, when there is one.', resolve: (e) => e.field }),
+}));
+errorType(NotFoundError, 'Something named by the input does not exist (or is not visible to you).');
+errorType(ForbiddenError, 'Your role may not do this.');
+errorType(LimitExceededError, 'The change would go over an association limit or a cardinality.', (t) => ({
+  limit: t.string({ description: 'The setting (e.g. maxRecordsPerLabel) or the cardinality (e.g. ONE_TO_ONE).', resolve: (e) => e.limit }),
+  max: t.int({ resolve: (e) => e.max }),
+  current: t.int({ resolve: (e) => e.current }),
+}));
+errorType(LabelInUseError, 'The label still has associations: unlink them or delete with force.', (t) => ({
+  associationCount: t.int({ resolve: (e) => e.associationCount }),
+}));
+errorType(ObjectMismatchError, "The records do not belong to the label's objects.");
+errorType(ConflictError, 'The change conflicts with existing data (a taken key, a non-empty object).');
+
+const ERROR_CLASSES = [
+  ValidationError,
+  NotFoundError,
+  ForbiddenError,
+  LimitExceededError,
+  LabelInUseError,
+  ObjectMismatchError,
+  ConflictError,
+];
+
+/**
+ * Options for a mutation field: its result is the union `<Name>Result` of its success type and
+ * every error type, so clients can handle any failure through `... on Error { code message }`.
+ */
+export function resultUnion(mutationName: string) {
+  const name = mutationName[0]!.toUpperCase() + mutationName.slice(1);
+  return { types: ERROR_CLASSES, directResult: true as const, union: { name: `${name}Result` } };
+}

@@ -1,0 +1,320 @@
+import type { AssociationLabel, Prisma, RecordModel } from '../db/generated/sqlite/client.js';
+import { prisma } from '../db/index.js';
+import type { Context } from '../context.js';
+import type { AssociationShape, Side, SideRow } from '../loaders/index.js';
+import { encodeGlobalId } from '../services/ids.js';
+import { parseProperties } from '../services/properties.js';
+import { createRecord, deleteRecord, updateRecord } from '../services/records.js';
+import { visibleRecordWhere } from '../services/visibility.js';
+import { AssociationEventConnectionRef, associationEvents } from './association-event.js';
+import { AssociationLabelRef, AssociationRef, ObjectRef, RecordRef } from './refs.js';
+import { builder } from './builder.js';
+import { connectionOf, connectionType, pageArgs, pageOf, type Edge, type PageArgs } from './connection.js';
+import { resultUnion } from './errors.js';
+import { idOf, nodeId } from './ids.js';
+import { UserRef } from './user.js';
+
+builder.node(RecordRef, {
+  description: 'An instance of an object (a contact, a car, …).',
+  id: { resolve: (record) => record.id },
+  loadMany: (ids, ctx) => Promise.all(ids.map((id) => ctx.loaders.record.load(nodeId(id)))),
+  fields: (t) => ({
+    object: t.field({ type: ObjectRef, resolve: (record, _args, ctx) => ctx.loaders.object(record.objectId) }),
+    displayName: t.exposeString('displayName'),
+    properties: t.field({ type: 'JSONObject', resolve: (record) => parseProperties(record.properties) }),
+    owner: t.field({
+      type: UserRef,
+      nullable: true,
+      resolve: (record, _args, ctx) => (record.ownerId === null ? null : ctx.loaders.user.load(record.ownerId)),
+    }),
+    createdAt: t.field({ type: 'DateTime', resolve: (record) => record.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (record) => record.updatedAt }),
+    associations: t.field({
+      type: RecordAssociationConnectionRef,
+      description: "This record's associations, each seen from this record.",
+      args: {
+        ...pageArgs(t.arg),
+        labelKey: t.arg.string({ description: 'Only associations under this label.' }),
+        objectKey: t.arg.string({ description: 'Only associations with records of this object.' }),
+      },
+      resolve: (record, args, ctx) => recordAssociations(ctx, record, args),
+    }),
+    associationGroups: t.field({
+      type: [AssociationGroupRef],
+      description: "Related records grouped by the role they play (the record page's Associations panel).",
+      args: { objectKey: t.arg.string({ description: 'Only groups of records of this object.' }) },
+      resolve: (record, args, ctx) => associationGroups(ctx, record, args.objectKey),
+    }),
+    associationEvents: t.field({
+      type: AssociationEventConnectionRef,
+      description: 'History of links and unlinks of this record, newest first.',
+      args: pageArgs(t.arg),
+      resolve: (record, args, ctx) => associationEvents(ctx, record.id, args),
+    }),
+  }),
+});
+
+export const RecordConnectionRef = connectionType<RecordModel>('Record', RecordRef);
+
+export interface RecordAssociationEdge extends Edge<AssociationShape> {
+  relatedId: number;
+  relatedRole: string;
+}
+
+const RecordAssociationConnectionRef = connectionType<AssociationShape, RecordAssociationEdge>(
+  'RecordAssociation',
+  AssociationRef,
+  {
+    edgeFields: (t) => ({
+      relatedRecord: t.field({
+        type: RecordRef,
+        description: 'The record on the other side.',
+        resolve: async (edge, _args, ctx) => (await ctx.loaders.record.load(edge.relatedId))!,
+      }),
+      relatedRole: t.string({
+        description: 'The name of the related record’s role, e.g. "Employee" on the manager’s page.',
+        resolve: (edge) => edge.relatedRole,
+      }),
+    }),
+  },
+);
+
+/** The role name of the record on the other side of a row. */
+export const relatedRole = (label: AssociationLabel, side: Side) => (side === 1 ? label.secondLabel : label.firstLabel);
+const asAssociation = (row: SideRow): AssociationShape =>
+  row.side === 1
+    ? { id: row.id, labelId: row.labelId, firstRecordId: row.recordId, secondRecordId: row.relatedId }
+    : { id: row.id, labelId: row.labelId, firstRecordId: row.relatedId, secondRecordId: row.recordId };
+
+/** Filters by key name a label or object; an unknown key matches nothing (id -1). */
+async function filterIds(ctx: Context, labelKey?: string | null, objectKey?: string | null) {
+  const labelId = labelKey == null ? undefined : ((await ctx.loaders.labels()).byKey.get(labelKey)?.id ?? -1);
+  const relatedObjectId = objectKey == null ? undefined : ((await ctx.loaders.objects()).byKey.get(objectKey)?.id ?? -1);
+  return { labelId, relatedObjectId };
+}
+
+async function recordAssociations(
+  ctx: Context,
+  record: RecordModel,
+  args: PageArgs & { labelKey?: string | null; objectKey?: string | null },
+) {
+  const page = pageOf(args, ctx);
+  const filter = await filterIds(ctx, args.labelKey, args.objectKey);
+  const [result, labels] = await Promise.all([
+    ctx.loaders.associationPage.load({ recordId: record.id, take: page.take, afterId: page.afterId, ...filter }),
+    ctx.loaders.labels(),
+  ]);
+  return connectionOf(result.rows, page, ctx, result.total, (row, cursor) => ({
+    cursor,
+    node: asAssociation(row),
+    relatedId: row.relatedId,
+    relatedRole: relatedRole(labels.byId.get(row.labelId)!, row.side),
+  }));
+}
+
+interface GroupShape {
+  recordId: number;
+  label: AssociationLabel;
+  /** Undefined for a SINGLE label on one object: the record may be on either side. */
+  side: Side | undefined;
+  relatedObjectId: number;
+  totalCount: number;
+}
+
+async function associationGroups(ctx: Context, record: RecordModel, objectKey?: string | null): Promise<GroupShape[]> {
+  const { relatedObjectId } = await filterIds(ctx, null, objectKey);
+  const [counts, labels] = await Promise.all([
+    ctx.loaders.groupCounts.load({ recordId: record.id, relatedObjectId }),
+    ctx.loaders.labels(),
+  ]);
+  const groups = new Map<string, GroupShape>();
+  for (const { labelId, side, count } of counts) {
+    const label = labels.byId.get(labelId)!;
+    const symmetric = label.type === 'SINGLE' && label.firstObjectId === label.secondObjectId;
+    const key = symmetric ? `${labelId}` : `${labelId}:${side}`;
+    const group = groups.get(key);
+    if (group) group.totalCount += count;
+    else {
+      groups.set(key, {
+        recordId: record.id,
+        label,
+        side: symmetric ? undefined : side,
+        relatedObjectId: side === 1 ? label.secondObjectId : label.firstObjectId,
+        totalCount: count,
+      });
+    }
+  }
+  return [...groups.values()];
+}
+
+const AssociationGroupRef = builder.objectRef<GroupShape>('AssociationGroup').implement({
+  description: 'The records related to a record under one label and role.',
+  fields: (t) => ({
+    label: t.field({ type: AssociationLabelRef, resolve: (group) => group.label }),
+    relatedRole: t.string({
+      description: 'The group heading: the role the related records play, e.g. "Employee".',
+      resolve: (group) => relatedRole(group.label, group.side ?? 1),
+    }),
+    relatedObject: t.field({ type: ObjectRef, resolve: (group, _args, ctx) => ctx.loaders.object(group.relatedObjectId) }),
+    totalCount: t.exposeInt('totalCount'),
+    records: t.field({
+      type: RecordConnectionRef,
+      args: pageArgs(t.arg),
+      resolve: async (group, args, ctx) => {
+        const page = pageOf(args, ctx);
+        const result = await ctx.loaders.associationPage.load({
+          recordId: group.recordId,
+          take: page.take,
+          afterId: page.afterId,
+          labelId: group.label.id,
+          side: group.side,
+        });
+        const records = await ctx.loaders.record.loadMany(result.rows.map((row) => row.relatedId));
+        return connectionOf(result.rows, page, ctx, result.total, (row, cursor) => ({
+          cursor,
+          node: records[result.rows.indexOf(row)] as RecordModel,
+        }));
+      },
+    }),
+  }),
+});
+
+export const AssociatedWithFilterInput = builder.inputType('AssociatedWithFilter', {
+  fields: (t) => ({
+    recordId: t.id({ required: true }),
+    labelKey: t.string({ description: 'Only records linked under this label.' }),
+  }),
+});
+
+export const RecordFilterInput = builder.inputType('RecordFilter', {
+  fields: (t) => ({
+    search: t.string({ description: 'Case-insensitive match on display name, email or phone.' }),
+    associatedWith: t.field({ type: AssociatedWithFilterInput, description: 'Records linked to a given record.' }),
+  }),
+});
+
+type RecordFilter = { search?: string | null; associatedWith?: { recordId: string; labelKey?: string | null } | null };
+
+async function recordWhere(ctx: Context, objectId: number, filter?: RecordFilter | null): Promise<Prisma.RecordModelWhereInput> {
+  const visible = visibleRecordWhere(ctx.viewer);
+  const where: Prisma.RecordModelWhereInput = { ...visible, objectId };
+  const and: Prisma.RecordModelWhereInput[] = [];
+  const search = filter?.search?.trim().toLowerCase();
+  if (search) and.push({ searchText: { contains: search } });
+  if (filter?.associatedWith) {
+    const otherId = idOf('Record', filter.associatedWith.recordId) ?? -1;
+    const { labelId } = await filterIds(ctx, filter.associatedWith.labelKey);
+    // The given record must itself be visible: a hidden one matches nothing, like a missing one.
+    const other = { id: otherId, ...visible };
+    and.push({
+      OR: [
+        { firstAssociations: { some: { labelId, secondRecord: other } } },
+        { secondAssociations: { some: { labelId, firstRecord: other } } },
+      ],
+    });
+  }
+  if (and.length) where.AND = [...((visible.AND as Prisma.RecordModelWhereInput[]) ?? []), ...and];
+  return where;
+}
+
+/** A page of an object's records visible to the viewer, in creation order. */
+export async function recordConnection(ctx: Context, objectId: number, args: PageArgs & { filter?: RecordFilter | null }) {
+  const page = pageOf(args, ctx);
+  const where = await recordWhere(ctx, objectId, args.filter);
+  const rows = await prisma.recordModel.findMany({
+    where: { ...where, id: { gt: page.afterId } },
+    orderBy: { id: 'asc' },
+    take: page.take,
+  });
+  for (const row of rows) ctx.loaders.record.prime(row.id, row);
+  return connectionOf(rows, page, ctx, () => prisma.recordModel.count({ where }), (row, cursor) => ({ cursor, node: row }));
+}
+
+const EMPTY_CONNECTION = {
+  edges: [],
+  pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+  totalCount: 0,
+};
+
+builder.queryFields((t) => ({
+  record: t.field({
+    type: RecordRef,
+    nullable: true,
+    description: 'A record by id; null when it does not exist or is not visible to you.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      const id = idOf('Record', args.id);
+      return id === null ? null : ctx.loaders.record.load(id);
+    },
+  }),
+  records: t.field({
+    type: RecordConnectionRef,
+    args: { objectKey: t.arg.string({ required: true }), ...pageArgs(t.arg), filter: t.arg({ type: RecordFilterInput }) },
+    resolve: async (_root, args, ctx) => {
+      const object = (await ctx.loaders.objects()).byKey.get(args.objectKey);
+      if (!object) {
+        pageOf(args, ctx); // bad arguments are reported even for an unknown object
+        return EMPTY_CONNECTION;
+      }
+      return recordConnection(ctx, object.id, args);
+    },
+  }),
+}));
+
+const CreateRecordInput = builder.inputType('CreateRecordInput', {
+  fields: (t) => ({
+    objectKey: t.string({ required: true }),
+    properties: t.field({ type: 'JSONObject', required: true }),
+    ownerId: t.id(),
+  }),
+});
+const UpdateRecordInput = builder.inputType('UpdateRecordInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    properties: t.field({ type: 'JSONObject', description: 'Merged into the record; a null removes a property.' }),
+    ownerId: t.id({ description: 'A user id, or null to unassign.' }),
+  }),
+});
+const DeleteRecordInput = builder.inputType('DeleteRecordInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
+
+const recordSuccess = (name: string) =>
+  builder.objectRef<RecordModel>(name).implement({
+    fields: (t) => ({ record: t.field({ type: RecordRef, resolve: (record) => record }) }),
+  });
+
+const DeleteRecordSuccess = builder
+  .objectRef<{ record: RecordModel; removedAssociations: number }>('DeleteRecordSuccess')
+  .implement({
+    fields: (t) => ({
+      deletedId: t.id({ resolve: ({ record }) => encodeGlobalId('Record', record.id) }),
+      removedAssociations: t.exposeInt('removedAssociations'),
+    }),
+  });
+
+/** An optional id argument: omitted stays undefined, null stays null, anything else is decoded. */
+const optionalId = (type: 'User', value: string | null | undefined) =>
+  value === undefined ? undefined : value === null ? null : (idOf(type, value) ?? -1);
+
+builder.mutationFields((t) => ({
+  createRecord: t.field({
+    type: recordSuccess('CreateRecordSuccess'),
+    errors: resultUnion('createRecord'),
+    args: { input: t.arg({ type: CreateRecordInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      createRecord(ctx.viewer, { ...input, ownerId: optionalId('User', input.ownerId) }),
+  }),
+  updateRecord: t.field({
+    type: recordSuccess('UpdateRecordSuccess'),
+    errors: resultUnion('updateRecord'),
+    args: { input: t.arg({ type: UpdateRecordInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      updateRecord(ctx.viewer, { ...input, id: idOf('Record', input.id), ownerId: optionalId('User', input.ownerId) }),
+  }),
+  deleteRecord: t.field({
+    description: 'Deletes a record and all its associations (both sides), in one transaction.',
+    type: DeleteRecordSuccess,
+    errors: resultUnion('deleteRecord'),
+    args: { input: t.arg({ type: DeleteRecordInput, required: true }) },
+    resolve: (_root, { input }, ctx) => deleteRecord(ctx.viewer, idOf('Record', input.id)),
+  }),
+}));

@@ -1,0 +1,237 @@
+import DataLoader from 'dataloader';
+import type { Association, AssociationLabel, Field, ObjectModel, RecordModel, User } from '../db/generated/sqlite/client.js';
+import { Prisma, prisma } from '../db/index.js';
+import type { Viewer } from '../services/viewer.js';
+import { visibleRecordSql, visibleRecordWhere } from '../services/visibility.js';
+
+/**
+ * Per-request batch loaders. Every reciprocal lookup of the association graph goes through
+ * one of these, so a page of N records costs the same number of statements for any N.
+ * Visibility is applied inside each query.
+ */
+
+/** Which side of an association the viewed record is on: 1 = first, 2 = second. */
+export type Side = 1 | 2;
+
+export interface SideRow {
+  /** The association. */
+  id: number;
+  labelId: number;
+  recordId: number;
+  relatedId: number;
+  side: Side;
+  total: number;
+}
+
+export interface AssociationPageKey {
+  recordId: number;
+  /** Rows to fetch (the page size plus one, to learn whether there is a next page). */
+  take: number;
+  afterId: number;
+  labelId?: number | undefined;
+  relatedObjectId?: number | undefined;
+  /** Only this side (omitted: both). */
+  side?: Side | undefined;
+}
+
+export interface AssociationPage {
+  rows: SideRow[];
+  total: number;
+}
+
+/** An association as read from the side view (no timestamps) or as a whole row. */
+export type AssociationShape = Pick<Association, 'id' | 'labelId' | 'firstRecordId' | 'secondRecordId'> &
+  Partial<Pick<Association, 'createdAt' | 'createdById'>>;
+
+export interface GroupCount {
+  labelId: number;
+  side: Side;
+  count: number;
+}
+
+const num = (value: unknown) => Number(value);
+
+/** The association rows of `recordIds`, each seen from that record, joined to the related record. */
+function sideRows(viewer: Viewer, recordIds: number[], filter: Omit<AssociationPageKey, 'recordId' | 'take' | 'afterId'>) {
+  const ids = Prisma.join(recordIds);
+  const label = filter.labelId === undefined ? Prisma.empty : Prisma.sql` AND a."labelId" = ${filter.labelId}`;
+  const halves: Prisma.Sql[] = [];
+  if (filter.side !== 2) {
+    halves.push(Prisma.sql`SELECT a."id", a."labelId", a."firstRecordId" AS "recordId", a."secondRecordId" AS "relatedId", 1 AS "side"
+      FROM "Association" a WHERE a."firstRecordId" IN (${ids})${label}`);
+  }
+  if (filter.side !== 1) {
+    halves.push(Prisma.sql`SELECT a."id", a."labelId", a."secondRecordId" AS "recordId", a."firstRecordId" AS "relatedId", 2 AS "side"
+      FROM "Association" a WHERE a."secondRecordId" IN (${ids})${label}`);
+  }
+  const object = filter.relatedObjectId === undefined ? Prisma.empty : Prisma.sql` AND r."objectId" = ${filter.relatedObjectId}`;
+  return Prisma.sql`(${Prisma.join(halves, ' UNION ALL ')}) s
+    JOIN "Record" r ON r."id" = s."relatedId"
+    WHERE ${visibleRecordSql(viewer, 'r')}${object}`;
+}
+
+async function loadAssociationPages(viewer: Viewer, keys: readonly AssociationPageKey[]): Promise<AssociationPage[]> {
+  // Keys that differ only by record share one statement.
+  const groups = new Map<string, AssociationPageKey[]>();
+  for (const key of keys) {
+    const shape = JSON.stringify([key.take, key.afterId, key.labelId, key.relatedObjectId, key.side]);
+    groups.set(shape, [...(groups.get(shape) ?? []), key]);
+  }
+  const pages = new Map<string, AssociationPage>();
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      const { take, afterId, labelId, relatedObjectId, side } = group[0]!;
+      const recordIds = [...new Set(group.map((key) => key.recordId))];
+      const rows = await prisma.$queryRaw<Record<string, unknown>[]>`
+        SELECT * FROM (
+          SELECT s."id", s."labelId", s."recordId", s."relatedId", s."side",
+            COUNT(*) OVER (PARTITION BY s."recordId") AS "total",
+            SUM(CASE WHEN s."id" > ${afterId} THEN 1 ELSE 0 END)
+              OVER (PARTITION BY s."recordId" ORDER BY s."id" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "position"
+          FROM ${sideRows(viewer, recordIds, { labelId, relatedObjectId, side })}
+        ) x
+        WHERE x."id" > ${afterId} AND x."position" <= ${take}
+        ORDER BY x."recordId", x."id"`;
+      const byRecord = new Map<number, AssociationPage>(recordIds.map((id) => [id, { rows: [], total: 0 }]));
+      for (const raw of rows) {
+        const row: SideRow = {
+          id: num(raw.id),
+          labelId: num(raw.labelId),
+          recordId: num(raw.recordId),
+          relatedId: num(raw.relatedId),
+          side: num(raw.side) as Side,
+          total: num(raw.total),
+        };
+        const page = byRecord.get(row.recordId)!;
+        page.rows.push(row);
+        page.total = row.total;
+      }
+      for (const key of group) pages.set(JSON.stringify(key), byRecord.get(key.recordId)!);
+    }),
+  );
+  // A record whose page starts after its last row still needs its total.
+  const missing = keys.filter((key) => pages.get(JSON.stringify(key))!.rows.length === 0 && key.afterId > 0);
+  if (missing.length) {
+    const totals = await countAssociations(viewer, missing);
+    missing.forEach((key, i) => (pages.get(JSON.stringify(key))!.total = totals[i]!));
+  }
+  return keys.map((key) => pages.get(JSON.stringify(key))!);
+}
+
+async function countAssociations(viewer: Viewer, keys: readonly AssociationPageKey[]): Promise<number[]> {
+  return Promise.all(
+    keys.map(async ({ recordId, labelId, relatedObjectId, side }) => {
+      const rows = await prisma.$queryRaw<{ n: unknown }[]>`
+        SELECT COUNT(*) AS n FROM ${sideRows(viewer, [recordId], { labelId, relatedObjectId, side })}`;
+      return num(rows[0]?.n ?? 0);
+    }),
+  );
+}
+
+async function loadGroupCounts(
+  viewer: Viewer,
+  keys: readonly { recordId: number; relatedObjectId?: number | undefined }[],
+): Promise<GroupCount[][]> {
+  const groups = new Map<number | undefined, number[]>();
+  for (const key of keys) groups.set(key.relatedObjectId, [...(groups.get(key.relatedObjectId) ?? []), key.recordId]);
+  const counts = new Map<string, GroupCount[]>();
+  await Promise.all(
+    [...groups].map(async ([relatedObjectId, recordIds]) => {
+      const rows = await prisma.$queryRaw<Record<string, unknown>[]>`
+        SELECT s."recordId", s."labelId", s."side", COUNT(*) AS n
+        FROM ${sideRows(viewer, [...new Set(recordIds)], { relatedObjectId })}
+        GROUP BY s."recordId", s."labelId", s."side"
+        ORDER BY s."recordId", s."labelId", s."side"`;
+      for (const recordId of recordIds) counts.set(JSON.stringify([recordId, relatedObjectId]), []);
+      for (const row of rows) {
+        counts
+          .get(JSON.stringify([num(row.recordId), relatedObjectId]))!
+          .push({ labelId: num(row.labelId), side: num(row.side) as Side, count: num(row.n) });
+      }
+    }),
+  );
+  return keys.map((key) => counts.get(JSON.stringify([key.recordId, key.relatedObjectId]))!);
+}
+
+function byId<T extends { id: number }>(ids: readonly number[], rows: T[]): (T | null)[] {
+  const map = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => map.get(id) ?? null);
+}
+
+function memo<T>(load: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined;
+  return () => (promise ??= load());
+}
+
+export function createLoaders(viewer: Viewer) {
+  const objects = memo(async () => {
+    const rows = await prisma.objectModel.findMany({ where: { workspaceId: viewer.workspaceId }, orderBy: { id: 'asc' } });
+    return { list: rows, byId: new Map(rows.map((row) => [row.id, row])), byKey: new Map(rows.map((row) => [row.key, row])) };
+  });
+  const labels = memo(async () => {
+    const rows = await prisma.associationLabel.findMany({ where: { workspaceId: viewer.workspaceId }, orderBy: { id: 'asc' } });
+    return { list: rows, byId: new Map(rows.map((row) => [row.id, row])), byKey: new Map(rows.map((row) => [row.key, row])) };
+  });
+  const cacheKeyFn = (key: object) => JSON.stringify(key);
+
+  return {
+    /** Every object of the workspace (a handful), read once per request. */
+    objects,
+    /** Every association label of the workspace, read once per request. */
+    labels,
+    object: async (id: number): Promise<ObjectModel> => (await objects()).byId.get(id)!,
+    label: async (id: number): Promise<AssociationLabel | undefined> => (await labels()).byId.get(id),
+    fields: new DataLoader<number, Field[]>(async (objectIds) => {
+      const rows = await prisma.field.findMany({ where: { objectId: { in: [...objectIds] } }, orderBy: { position: 'asc' } });
+      return objectIds.map((id) => rows.filter((row) => row.objectId === id));
+    }),
+    /** Records visible to the viewer, by id (null: missing or hidden). */
+    record: new DataLoader<number, RecordModel | null>(async (ids) =>
+      byId(ids, await prisma.recordModel.findMany({ where: { id: { in: [...ids] }, ...visibleRecordWhere(viewer) } })),
+    ),
+    association: new DataLoader<number, Association | null>(async (ids) =>
+      byId(ids, await prisma.association.findMany({ where: { id: { in: [...ids] }, workspaceId: viewer.workspaceId } })),
+    ),
+    user: new DataLoader<number, User | null>(async (ids) =>
+      byId(ids, await prisma.user.findMany({ where: { id: { in: [...ids] }, workspaceId: viewer.workspaceId } })),
+    ),
+    associationPage: new DataLoader<AssociationPageKey, AssociationPage, string>(
+      (keys) => loadAssociationPages(viewer, keys),
+      { cacheKeyFn },
+    ),
+    groupCounts: new DataLoader<{ recordId: number; relatedObjectId?: number | undefined }, GroupCount[], string>(
+      (keys) => loadGroupCounts(viewer, keys),
+      { cacheKeyFn },
+    ),
+    /** Associations per label whose two records the viewer can see. */
+    labelAssociationCount: new DataLoader<number, number>(async (labelIds) => {
+      const rows = await prisma.$queryRaw<{ labelId: unknown; n: unknown }[]>`
+        SELECT a."labelId", COUNT(*) AS n FROM "Association" a
+        JOIN "Record" f ON f."id" = a."firstRecordId"
+        JOIN "Record" s ON s."id" = a."secondRecordId"
+        WHERE a."labelId" IN (${Prisma.join([...labelIds])})
+          AND ${visibleRecordSql(viewer, 'f')} AND ${visibleRecordSql(viewer, 's')}
+        GROUP BY a."labelId"`;
+      const counts = new Map(rows.map((row) => [num(row.labelId), num(row.n)]));
+      return labelIds.map((id) => counts.get(id) ?? 0);
+    }),
+    /** Distinct records linked by each label, among those the viewer can see linked to a visible record. */
+    labelRecordCount: new DataLoader<number, number>(async (labelIds) => {
+      const rows = await prisma.$queryRaw<{ labelId: unknown; n: unknown }[]>`
+        SELECT linked."labelId", COUNT(*) AS n FROM (
+          SELECT a."labelId", a."firstRecordId" AS "recordId" FROM "Association" a
+            JOIN "Record" f ON f."id" = a."firstRecordId" JOIN "Record" s ON s."id" = a."secondRecordId"
+            WHERE a."labelId" IN (${Prisma.join([...labelIds])}) AND ${visibleRecordSql(viewer, 'f')} AND ${visibleRecordSql(viewer, 's')}
+          UNION
+          SELECT a."labelId", a."secondRecordId" AS "recordId" FROM "Association" a
+            JOIN "Record" f ON f."id" = a."firstRecordId" JOIN "Record" s ON s."id" = a."secondRecordId"
+            WHERE a."labelId" IN (${Prisma.join([...labelIds])}) AND ${visibleRecordSql(viewer, 'f')} AND ${visibleRecordSql(viewer, 's')}
+        ) linked
+        GROUP BY linked."labelId"`;
+      const counts = new Map(rows.map((row) => [num(row.labelId), num(row.n)]));
+      return labelIds.map((id) => counts.get(id) ?? 0);
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

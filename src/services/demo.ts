@@ -1,0 +1,108 @@
+import { prisma } from '../db/index.js';
+import { createObject } from './objects.js';
+import { createRecord } from './records.js';
+import { createLabel } from './labels.js';
+import { linkRecords } from './links.js';
+import type { Viewer } from './viewer.js';
+import { createWorkspace } from './workspaces.js';
+
+const CONTACTS = [
+  { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', phone: '+44 20 7946 0001' },
+  { firstName: 'Charles', lastName: 'Babbage', email: 'charles@example.com', phone: '+44 20 7946 0002' },
+  { firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com', phone: '+1 202 555 0103' },
+  { firstName: 'Alan', lastName: 'Turing', email: 'alan@example.com', phone: '+44 20 7946 0004' },
+  { firstName: 'Katherine', lastName: 'Johnson', email: 'katherine@example.com', phone: '+1 757 555 0105' },
+  { firstName: 'Edsger', lastName: 'Dijkstra', email: 'edsger@example.com' },
+  { firstName: 'Barbara', lastName: 'Liskov', email: 'barbara@example.com' },
+  { email: 'linus@example.com' },
+];
+
+const CARS = [
+  { name: 'Analytical Engine Roadster', make: 'Babbage & Co', year: 1843 },
+  { name: 'Difference Coupé', make: 'Babbage & Co', year: 1822 },
+  { name: 'COBOL Cruiser', make: 'Hopper Motors', year: 1959 },
+];
+
+/**
+ * The "Demo" workspace: contacts, one custom object (cars) and a label of each kind — SINGLE
+ * and PAIR between contacts, a PAIR between contacts and cars, and a MANY_TO_ONE label.
+ */
+export async function seedDemo() {
+  const { workspace, user, apiKey } = await createWorkspace({
+    name: 'Demo',
+    adminName: 'Demo Admin',
+    adminEmail: 'admin@demo.example.com',
+  });
+  const viewer: Viewer = { userId: user.id, workspaceId: workspace.id, role: 'ADMIN', access: new Map() };
+  await createObject(viewer, {
+    key: 'custom_objects.cars',
+    singularName: 'Car',
+    pluralName: 'Cars',
+    primaryProperty: 'name',
+    fields: [
+      { key: 'name', name: 'Name', type: 'TEXT', required: true },
+      { key: 'make', name: 'Make', type: 'TEXT' },
+      { key: 'year', name: 'Year', type: 'NUMBER' },
+    ],
+  });
+  const contacts = [];
+  for (const properties of CONTACTS) contacts.push(await createRecord(viewer, { objectKey: 'contact', properties }));
+  const cars = [];
+  for (const properties of CARS) cars.push(await createRecord(viewer, { objectKey: 'custom_objects.cars', properties }));
+
+  await createLabel(viewer, { key: 'colleague', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'SINGLE', firstLabel: 'Colleague' });
+  await createLabel(viewer, {
+    key: 'manager_employee',
+    firstObjectKey: 'contact',
+    secondObjectKey: 'contact',
+    type: 'PAIR',
+    firstLabel: 'Manager',
+    secondLabel: 'Employee',
+  });
+  await createLabel(viewer, {
+    key: 'owner_car',
+    firstObjectKey: 'contact',
+    secondObjectKey: 'custom_objects.cars',
+    type: 'PAIR',
+    firstLabel: 'Owner',
+    secondLabel: 'Car',
+  });
+  await createLabel(viewer, {
+    key: 'primary_driver',
+    firstObjectKey: 'custom_objects.cars',
+    secondObjectKey: 'contact',
+    type: 'PAIR',
+    firstLabel: 'Driven car',
+    secondLabel: 'Primary driver',
+    cardinality: 'MANY_TO_ONE',
+  });
+
+  const [ada, charles, grace, alan, katherine, edsger, barbara] = contacts.map((record) => record.id);
+  const [roadster, coupe, cruiser] = cars.map((record) => record.id);
+  const link = (a: number | undefined, b: number | undefined, ...labelKeys: string[]) => ({
+    firstRecordId: a!,
+    secondRecordId: b!,
+    labelKeys,
+  });
+  await linkRecords(viewer, [
+    link(ada, charles, 'colleague'),
+    link(alan, ada, 'colleague'),
+    link(grace, katherine, 'colleague'),
+    link(charles, ada, 'manager_employee'),
+    link(grace, edsger, 'manager_employee'),
+    link(grace, barbara, 'manager_employee'),
+    link(charles, roadster, 'owner_car'),
+    link(charles, coupe, 'owner_car'),
+    link(ada, roadster, 'owner_car'),
+    link(grace, cruiser, 'owner_car'),
+    link(roadster, ada, 'primary_driver'),
+    link(cruiser, grace, 'primary_driver'),
+  ]);
+  return { workspace, user, apiKey };
+}
+
+/** Seeds the demo on an empty database (no workspace yet); returns its admin key, or null. */
+export async function seedDemoIfEmpty(): Promise<string | null> {
+  if ((await prisma.workspace.count()) > 0) return null;
+  return (await seedDemo()).apiKey;
+}

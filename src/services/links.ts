@@ -1,0 +1,285 @@
+import type { Association, AssociationLabel, ObjectModel } from '../db/generated/sqlite/client.js';
+import { Prisma, prisma, provider, type Tx } from '../db/index.js';
+import { LimitExceededError, NotFoundError, ObjectMismatchError, ValidationError, atIndex } from './errors.js';
+import { CONTACT_KEY } from './objects.js';
+import type { Viewer } from './viewer.js';
+import { visibleRecordWhere } from './visibility.js';
+
+/**
+ * Every write that a limit guards (links, label creation) runs in a transaction that first
+ * takes the workspace's association lock, then checks, then writes:
+ * - PostgreSQL: a transaction-scoped advisory lock per workspace, so checks and writes of
+ *   concurrent requests in one workspace never interleave (other workspaces are not blocked);
+ * - SQLite: write transactions are already exclusive (BEGIN IMMEDIATE, one at a time; see
+ *   db/adapters.ts), so there is nothing more to take.
+ * The unique index on (label, first, second) backs the no-duplicate rule on both.
+ */
+export async function lockAssociations(tx: Tx, workspaceId: number): Promise<void> {
+  if (provider !== 'postgresql') return;
+  await tx.$queryRaw`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7319, ${workspaceId}::int)) AS l`;
+}
+
+export function inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return prisma.$transaction(fn);
+}
+
+type LabelWithObjects = AssociationLabel & { firstObject: ObjectModel; secondObject: ObjectModel };
+
+/** Removes associations, writing one UNLINKED event each, and returns how many. */
+export async function removeAssociations(tx: Tx, viewer: Viewer, where: Prisma.AssociationWhereInput): Promise<number> {
+  const rows = await tx.association.findMany({ where, include: { label: { select: { key: true } } } });
+  if (rows.length === 0) return 0;
+  await tx.associationEvent.createMany({
+    data: rows.map((row) => ({
+      workspaceId: row.workspaceId,
+      action: 'UNLINKED' as const,
+      labelId: row.labelId,
+      labelKey: row.label.key,
+      associationId: row.id,
+      firstRecordId: row.firstRecordId,
+      secondRecordId: row.secondRecordId,
+      actorId: viewer.userId,
+    })),
+  });
+  await tx.association.deleteMany({ where: { id: { in: rows.map((row) => row.id) } } });
+  return rows.length;
+}
+
+export interface PairInput {
+  firstRecordId: number | null;
+  secondRecordId: number | null;
+}
+
+async function resolveRecords(tx: Tx, viewer: Viewer, input: PairInput) {
+  if (input.firstRecordId !== null && input.firstRecordId === input.secondRecordId) {
+    throw new ValidationError('A record cannot be linked to itself.', 'secondRecordId');
+  }
+  const ids = [input.firstRecordId, input.secondRecordId].filter((id): id is number => id !== null);
+  const found = await tx.recordModel.findMany({
+    where: { id: { in: ids }, ...visibleRecordWhere(viewer) },
+    select: { id: true, objectId: true },
+  });
+  const first = found.find((record) => record.id === input.firstRecordId);
+  const second = found.find((record) => record.id === input.secondRecordId);
+  if (!first) throw new NotFoundError('No record with that firstRecordId.');
+  if (!second) throw new NotFoundError('No record with that secondRecordId.');
+  return { first, second };
+}
+
+async function resolveLabels(tx: Tx, viewer: Viewer, keys: readonly string[]): Promise<LabelWithObjects[]> {
+  const unique = [...new Set(keys)];
+  const labels = await tx.associationLabel.findMany({
+    where: { workspaceId: viewer.workspaceId, key: { in: unique } },
+    include: { firstObject: true, secondObject: true },
+  });
+  for (const key of unique) {
+    if (!labels.some((label) => label.key === key)) throw new NotFoundError(`No association label with key "${key}".`);
+  }
+  return unique.map((key) => labels.find((label) => label.key === key)!);
+}
+
+/**
+ * The (first, second) order a pair is stored in under a label (SPEC rule 8): the label's
+ * object order for labels between two objects; the given order for a PAIR label on one object
+ * (A→B and B→A differ); the lower id first for a SINGLE label on one object (A–B is B–A).
+ */
+export function orderPair(
+  label: Pick<AssociationLabel, 'key' | 'type' | 'firstObjectId' | 'secondObjectId'>,
+  a: { id: number; objectId: number },
+  b: { id: number; objectId: number },
+): [number, number] {
+  if (label.firstObjectId === label.secondObjectId) {
+    if (a.objectId !== label.firstObjectId || b.objectId !== label.firstObjectId) {
+      throw new ObjectMismatchError(`Label "${label.key}" links two records of the same object; these records do not match it.`);
+    }
+    return label.type === 'SINGLE' && a.id > b.id ? [b.id, a.id] : [a.id, b.id];
+  }
+  if (a.objectId === label.firstObjectId && b.objectId === label.secondObjectId) return [a.id, b.id];
+  if (b.objectId === label.firstObjectId && a.objectId === label.secondObjectId) return [b.id, a.id];
+  throw new ObjectMismatchError(`The records do not match the objects of label "${label.key}".`);
+}
+
+function checkLabelKeys(keys: readonly string[] | null | undefined, required: boolean): void {
+  if (keys && keys.length === 0 && required) throw new ValidationError('labelKeys must name at least one label.', 'labelKeys');
+  if (keys && keys.length > 10) throw new ValidationError('labelKeys takes at most 10 labels.', 'labelKeys');
+}
+
+interface Limits {
+  maxRecordsPerLabel: number;
+  maxAssociationsPerContact: number;
+}
+
+const count = (rows: { n: number | bigint }[]) => Number(rows[0]?.n ?? 0);
+
+async function checkLimits(tx: Tx, limits: Limits, label: LabelWithObjects, firstId: number, secondId: number) {
+  // Records per label: records not yet linked by this label would join it.
+  const present = await tx.$queryRaw<{ id: number | bigint }[]>`
+    SELECT "firstRecordId" AS id FROM "Association" WHERE "labelId" = ${label.id} AND "firstRecordId" IN (${firstId}, ${secondId})
+    UNION
+    SELECT "secondRecordId" AS id FROM "Association" WHERE "labelId" = ${label.id} AND "secondRecordId" IN (${firstId}, ${secondId})`;
+  const joining = 2 - present.length;
+  if (joining > 0) {
+    const current = count(
+      await tx.$queryRaw<{ n: number }[]>`
+        SELECT COUNT(*) AS n FROM (
+          SELECT "firstRecordId" FROM "Association" WHERE "labelId" = ${label.id}
+          UNION
+          SELECT "secondRecordId" FROM "Association" WHERE "labelId" = ${label.id}
+        ) AS linked`,
+    );
+    if (current + joining > limits.maxRecordsPerLabel) {
+      throw new LimitExceededError(
+        `Label "${label.key}" already links ${current} records; the limit is ${limits.maxRecordsPerLabel}.`,
+        'maxRecordsPerLabel',
+        limits.maxRecordsPerLabel,
+        current,
+      );
+    }
+  }
+
+  // Contact↔contact associations per contact.
+  if (label.firstObject.key === CONTACT_KEY && label.secondObject.key === CONTACT_KEY) {
+    for (const recordId of [firstId, secondId]) {
+      const current = count(
+        await tx.$queryRaw<{ n: number }[]>`
+          SELECT COUNT(*) AS n FROM "Association" a
+          JOIN "AssociationLabel" l ON l."id" = a."labelId"
+          WHERE l."firstObjectId" = ${label.firstObjectId} AND l."secondObjectId" = ${label.firstObjectId}
+            AND (a."firstRecordId" = ${recordId} OR a."secondRecordId" = ${recordId})`,
+      );
+      if (current + 1 > limits.maxAssociationsPerContact) {
+        throw new LimitExceededError(
+          `A contact already takes part in ${current} contact associations; the limit is ${limits.maxAssociationsPerContact}.`,
+          'maxAssociationsPerContact',
+          limits.maxAssociationsPerContact,
+          current,
+        );
+      }
+    }
+  }
+
+  // Cardinality.
+  if (label.cardinality !== 'MANY_TO_MANY') {
+    const symmetric = label.type === 'SINGLE' && label.firstObjectId === label.secondObjectId;
+    const partners = (recordId: number, side: 'first' | 'second' | 'either') =>
+      tx.association.count({
+        where: {
+          labelId: label.id,
+          ...(side === 'first'
+            ? { firstRecordId: recordId }
+            : side === 'second'
+              ? { secondRecordId: recordId }
+              : { OR: [{ firstRecordId: recordId }, { secondRecordId: recordId }] }),
+        },
+      });
+    const checks: [number, 'first' | 'second' | 'either'][] = symmetric
+      ? [[firstId, 'either'], [secondId, 'either']]
+      : label.cardinality === 'MANY_TO_ONE'
+        ? [[firstId, 'first']]
+        : [[firstId, 'first'], [secondId, 'second']];
+    for (const [recordId, side] of checks) {
+      const current = await partners(recordId, side);
+      if (current >= 1) {
+        throw new LimitExceededError(
+          `Label "${label.key}" is ${label.cardinality}: this record already has a linked record under it.`,
+          label.cardinality,
+          1,
+          current,
+        );
+      }
+    }
+  }
+}
+
+export interface LinkInput extends PairInput {
+  labelKeys: readonly string[];
+}
+
+/**
+ * Links each pair under each of its labels, all or nothing. Existing associations are returned
+ * as they are (`created: false` when none was new); a failing item's error carries its index.
+ */
+export async function linkRecords(viewer: Viewer, items: readonly LinkInput[]) {
+  return prisma.$transaction(async (tx) => {
+    await lockAssociations(tx, viewer.workspaceId);
+    const limits = await tx.workspace.findUniqueOrThrow({ where: { id: viewer.workspaceId } });
+    const associations: Association[] = [];
+    let createdCount = 0;
+    for (const [index, item] of items.entries()) {
+      await atIndex(index, async () => {
+        checkLabelKeys(item.labelKeys, true);
+        const { first, second } = await resolveRecords(tx, viewer, item);
+        for (const label of await resolveLabels(tx, viewer, item.labelKeys)) {
+          const [firstRecordId, secondRecordId] = orderPair(label, first, second);
+          const existing = await tx.association.findUnique({
+            where: { labelId_firstRecordId_secondRecordId: { labelId: label.id, firstRecordId, secondRecordId } },
+          });
+          if (existing) {
+            associations.push(existing);
+            continue;
+          }
+          await checkLimits(tx, limits, label, firstRecordId, secondRecordId);
+          const association = await tx.association.create({
+            data: { workspaceId: viewer.workspaceId, labelId: label.id, firstRecordId, secondRecordId, createdById: viewer.userId },
+          });
+          await tx.associationEvent.create({
+            data: {
+              workspaceId: viewer.workspaceId,
+              action: 'LINKED',
+              labelId: label.id,
+              labelKey: label.key,
+              associationId: association.id,
+              firstRecordId,
+              secondRecordId,
+              actorId: viewer.userId,
+            },
+          });
+          associations.push(association);
+          createdCount += 1;
+        }
+      });
+    }
+    return { associations, createdCount };
+  });
+}
+
+export interface UnlinkInput extends PairInput {
+  labelKeys?: readonly string[] | null;
+}
+
+/**
+ * Removes the associations between each pair: under the given labels, or under every label
+ * when none is given. A pair is read exactly as linkRecords reads it, so unlink(A, B) removes
+ * what link(A, B) made. Removing nothing is not an error. All or nothing.
+ */
+export async function unlinkRecords(viewer: Viewer, items: readonly UnlinkInput[]) {
+  return prisma.$transaction(async (tx) => {
+    await lockAssociations(tx, viewer.workspaceId);
+    let removedCount = 0;
+    for (const [index, item] of items.entries()) {
+      await atIndex(index, async () => {
+        checkLabelKeys(item.labelKeys, false);
+        const { first, second } = await resolveRecords(tx, viewer, item);
+        const labels = item.labelKeys
+          ? await resolveLabels(tx, viewer, item.labelKeys)
+          : await tx.associationLabel.findMany({
+              where: {
+                workspaceId: viewer.workspaceId,
+                OR: [
+                  { firstObjectId: first.objectId, secondObjectId: second.objectId },
+                  { firstObjectId: second.objectId, secondObjectId: first.objectId },
+                ],
+              },
+              include: { firstObject: true, secondObject: true },
+            });
+        const pairs: Prisma.AssociationWhereInput[] = [];
+        for (const label of labels) {
+          const [firstRecordId, secondRecordId] = orderPair(label, first, second);
+          pairs.push({ labelId: label.id, firstRecordId, secondRecordId });
+        }
+        if (pairs.length) removedCount += await removeAssociations(tx, viewer, { OR: pairs });
+      });
+    }
+    return { removedCount };
+  });
+}

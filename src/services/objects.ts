@@ -1,0 +1,149 @@
+import type { FieldType } from '../db/generated/sqlite/enums.js';
+import { prisma, type Tx } from '../db/index.js';
+import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import type { FieldDef } from './properties.js';
+import { requireAdmin, type Viewer } from './viewer.js';
+
+export const CONTACT_KEY = 'contact';
+export const CUSTOM_PREFIX = 'custom_objects.';
+const SNAKE = /^[a-z][a-z0-9_]{0,63}$/;
+const FIELD_KEY = /^[a-zA-Z][a-zA-Z0-9_]{0,63}$/;
+
+export const CONTACT_FIELDS: FieldDef[] = [
+  { key: 'firstName', name: 'First name', type: 'TEXT', required: false },
+  { key: 'lastName', name: 'Last name', type: 'TEXT', required: false },
+  { key: 'email', name: 'Email', type: 'EMAIL', required: false },
+  { key: 'phone', name: 'Phone', type: 'PHONE', required: false },
+];
+
+/** The standard `contact` object every workspace has. */
+export async function createContactObject(db: Tx, workspaceId: number) {
+  return db.objectModel.create({
+    data: {
+      workspaceId,
+      key: CONTACT_KEY,
+      singularName: 'Contact',
+      pluralName: 'Contacts',
+      standard: true,
+      primaryProperty: 'firstName',
+      fields: { create: CONTACT_FIELDS.map((field, position) => ({ ...field, position })) },
+    },
+  });
+}
+
+/** `surfboards` and `custom_objects.surfboards` both name the custom object `custom_objects.surfboards`. */
+export function customObjectKey(key: string): string {
+  const name = key.startsWith(CUSTOM_PREFIX) ? key.slice(CUSTOM_PREFIX.length) : key;
+  if (!SNAKE.test(name)) {
+    throw new ValidationError(
+      `Custom object keys are "${CUSTOM_PREFIX}<snake_name>" with a name matching ^[a-z][a-z0-9_]{0,63}$.`,
+      'key',
+    );
+  }
+  return CUSTOM_PREFIX + name;
+}
+
+function requireText(value: string, field: string, max = 200): string {
+  const trimmed = value.trim();
+  if (!trimmed || trimmed.length > max) throw new ValidationError(`${field} must be 1 to ${max} characters.`, field);
+  return trimmed;
+}
+
+export interface FieldInput {
+  key: string;
+  name: string;
+  type: FieldType;
+  required?: boolean | null;
+}
+
+function checkFields(inputs: readonly FieldInput[], existing: readonly string[], path: string): FieldDef[] {
+  const seen = new Set(existing);
+  return inputs.map((input, index) => {
+    const field = `${path}.${index}.key`;
+    if (!FIELD_KEY.test(input.key)) {
+      throw new ValidationError(`Field keys match ^[a-zA-Z][a-zA-Z0-9_]{0,63}$; got "${input.key}".`, field).atIndex(index);
+    }
+    if (seen.has(input.key)) throw new ValidationError(`Duplicate field key "${input.key}".`, field).atIndex(index);
+    seen.add(input.key);
+    return { key: input.key, name: requireText(input.name, `${path}.${index}.name`), type: input.type, required: input.required ?? false };
+  });
+}
+
+export async function createObject(
+  viewer: Viewer,
+  input: { key: string; singularName: string; pluralName: string; primaryProperty: string; fields: FieldInput[] },
+) {
+  requireAdmin(viewer);
+  const key = customObjectKey(input.key);
+  const fields = checkFields(input.fields, [], 'fields');
+  if (!fields.some((field) => field.key === input.primaryProperty)) {
+    throw new ValidationError('primaryProperty must be the key of one of the fields.', 'primaryProperty');
+  }
+  const data = {
+    workspaceId: viewer.workspaceId,
+    key,
+    singularName: requireText(input.singularName, 'singularName'),
+    pluralName: requireText(input.pluralName, 'pluralName'),
+    primaryProperty: input.primaryProperty,
+    fields: { create: fields.map((field, position) => ({ ...field, position })) },
+  };
+  return prisma.$transaction(async (tx) => {
+    const clash = await tx.objectModel.findUnique({ where: { workspaceId_key: { workspaceId: viewer.workspaceId, key } } });
+    if (clash) throw new ConflictError(`An object with key "${key}" already exists.`);
+    return tx.objectModel.create({ data });
+  });
+}
+
+export async function findObject(db: Tx, viewer: Viewer, id: number | null) {
+  const object = id === null ? null : await db.objectModel.findFirst({ where: { id, workspaceId: viewer.workspaceId } });
+  if (!object) throw new NotFoundError('No object with that id.');
+  return object;
+}
+
+export async function findObjectByKey(db: Tx, viewer: Viewer, key: string) {
+  const object = await db.objectModel.findUnique({ where: { workspaceId_key: { workspaceId: viewer.workspaceId, key } } });
+  if (!object) throw new NotFoundError(`No object with key "${key}".`);
+  return object;
+}
+
+export async function updateObject(
+  viewer: Viewer,
+  input: { id: number | null; singularName?: string | null; pluralName?: string | null; addFields?: FieldInput[] | null },
+) {
+  requireAdmin(viewer);
+  return prisma.$transaction(async (tx) => {
+    const object = await findObject(tx, viewer, input.id);
+    const existing = await tx.field.findMany({ where: { objectId: object.id }, orderBy: { position: 'asc' } });
+    const added = checkFields(input.addFields ?? [], existing.map((field) => field.key), 'addFields');
+    if (object.standard && added.some((field) => field.required)) {
+      throw new ValidationError('Fields added to a standard object cannot be required.', 'addFields');
+    }
+    const withRecords = added.some((field) => field.required) && (await tx.recordModel.count({ where: { objectId: object.id }, take: 1 })) > 0;
+    if (withRecords) throw new ValidationError('A required field cannot be added to an object that has records.', 'addFields');
+    return tx.objectModel.update({
+      where: { id: object.id },
+      data: {
+        singularName: input.singularName == null ? undefined : requireText(input.singularName, 'singularName'),
+        pluralName: input.pluralName == null ? undefined : requireText(input.pluralName, 'pluralName'),
+        fields: { create: added.map((field, index) => ({ ...field, position: existing.length + index })) },
+      },
+    });
+  });
+}
+
+export async function deleteObject(viewer: Viewer, id: number | null) {
+  requireAdmin(viewer);
+  return prisma.$transaction(async (tx) => {
+    const object = await findObject(tx, viewer, id);
+    if (object.standard) throw new ValidationError(`The standard object "${object.key}" cannot be deleted.`, 'id');
+    const records = await tx.recordModel.count({ where: { objectId: object.id } });
+    if (records > 0) throw new ConflictError(`The object still has ${records} record(s); delete them first.`);
+    const labels = await tx.associationLabel.count({
+      where: { OR: [{ firstObjectId: object.id }, { secondObjectId: object.id }] },
+    });
+    if (labels > 0) throw new ConflictError(`The object is used by ${labels} association label(s); delete them first.`);
+    await tx.objectModel.delete({ where: { id: object.id } });
+    return object;
+  });
+}
+

@@ -1,0 +1,108 @@
+import { prisma, type Tx } from '../db/index.js';
+import { ForbiddenError, NotFoundError } from './errors.js';
+import { CONTACT_KEY, findObjectByKey } from './objects.js';
+import { parseProperties, validateProperties, type Properties } from './properties.js';
+import { removeAssociations } from './links.js';
+import { accessTo, type Viewer } from './viewer.js';
+import { visibleRecordWhere } from './visibility.js';
+
+interface ObjectLike {
+  id: number;
+  key: string;
+  primaryProperty: string;
+}
+
+/** Display name (contacts: first + last name, else email) and the lower-cased search text. */
+export function describeRecord(object: ObjectLike, properties: Properties): { displayName: string; searchText: string } {
+  const text = (key: string) => {
+    const value = properties[key];
+    return value === undefined ? '' : String(value).trim();
+  };
+  const displayName =
+    object.key === CONTACT_KEY
+      ? [text('firstName'), text('lastName')].filter(Boolean).join(' ') || text('email')
+      : text(object.primaryProperty);
+  const searchText = [displayName, text('email'), text('phone')].filter(Boolean).join('\n').toLowerCase();
+  return { displayName, searchText };
+}
+
+export async function findVisibleRecord(db: Tx, viewer: Viewer, id: number | null) {
+  const record = id === null ? null : await db.recordModel.findFirst({ where: { id, ...visibleRecordWhere(viewer) } });
+  if (!record) throw new NotFoundError('No record with that id.');
+  return record;
+}
+
+async function checkOwner(db: Tx, viewer: Viewer, object: ObjectLike, ownerId: number | null | undefined) {
+  if (ownerId === undefined || ownerId === null) return;
+  const owner = await db.user.findFirst({ where: { id: ownerId, workspaceId: viewer.workspaceId } });
+  if (!owner) throw new NotFoundError('No user with that ownerId.');
+  if (accessTo(viewer, object.id) === 'ASSIGNED' && ownerId !== viewer.userId) {
+    throw new ForbiddenError('You may only assign records of this object to yourself.');
+  }
+}
+
+function checkWritable(viewer: Viewer, object: ObjectLike) {
+  if (accessTo(viewer, object.id) === 'NONE') throw new ForbiddenError(`You have no access to ${object.key} records.`);
+}
+
+export async function createRecord(
+  viewer: Viewer,
+  input: { objectKey: string; properties: Record<string, unknown>; ownerId?: number | null },
+) {
+  return prisma.$transaction(async (tx) => {
+    const object = await findObjectByKey(tx, viewer, input.objectKey);
+    checkWritable(viewer, object);
+    // A user who only sees their own records owns what they create.
+    const ownerId = input.ownerId ?? (accessTo(viewer, object.id) === 'ASSIGNED' ? viewer.userId : null);
+    await checkOwner(tx, viewer, object, ownerId);
+    const fields = await tx.field.findMany({ where: { objectId: object.id } });
+    const properties = validateProperties(fields, input.properties);
+    return tx.recordModel.create({
+      data: {
+        workspaceId: viewer.workspaceId,
+        objectId: object.id,
+        ownerId,
+        properties: JSON.stringify(properties),
+        ...describeRecord(object, properties),
+      },
+    });
+  });
+}
+
+export async function updateRecord(
+  viewer: Viewer,
+  input: { id: number | null; properties?: Record<string, unknown> | null; ownerId?: number | null },
+) {
+  return prisma.$transaction(async (tx) => {
+    const record = await findVisibleRecord(tx, viewer, input.id);
+    const object = await tx.objectModel.findUniqueOrThrow({ where: { id: record.objectId }, include: { fields: true } });
+    checkWritable(viewer, object);
+    await checkOwner(tx, viewer, object, input.ownerId);
+    if (input.ownerId === null && accessTo(viewer, object.id) === 'ASSIGNED') {
+      throw new ForbiddenError('You may only assign records of this object to yourself.');
+    }
+    const properties = validateProperties(object.fields, input.properties ?? {}, parseProperties(record.properties));
+    return tx.recordModel.update({
+      where: { id: record.id },
+      data: {
+        ownerId: input.ownerId,
+        properties: JSON.stringify(properties),
+        ...describeRecord(object, properties),
+      },
+    });
+  });
+}
+
+/** Deletes a record and, in the same transaction, every association it takes part in. */
+export async function deleteRecord(viewer: Viewer, id: number | null) {
+  return prisma.$transaction(async (tx) => {
+    const record = await findVisibleRecord(tx, viewer, id);
+    checkWritable(viewer, await tx.objectModel.findUniqueOrThrow({ where: { id: record.objectId } }));
+    const removedAssociations = await removeAssociations(tx, viewer, {
+      workspaceId: viewer.workspaceId,
+      OR: [{ firstRecordId: record.id }, { secondRecordId: record.id }],
+    });
+    await tx.recordModel.delete({ where: { id: record.id } });
+    return { record, removedAssociations };
+  });
+}

@@ -1,0 +1,30 @@
+import type { RecordAccess, Role } from '../db/generated/sqlite/enums.js';
+import { ForbiddenError } from './errors.js';
+
+/** Who is asking: the authenticated user, their workspace and their record access. */
+export interface Viewer {
+  userId: number;
+  workspaceId: number;
+  role: Role;
+  /** Objects with a restricted access (objects without an entry are ALL). Empty for admins. */
+  access: ReadonlyMap<number, RecordAccess>;
+}
+
+export function isAdmin(viewer: Viewer): boolean {
+  return viewer.role === 'ADMIN';
+}
+
+export function requireAdmin(viewer: Viewer): void {
+  if (!isAdmin(viewer)) throw new ForbiddenError();
+}
+
+/** The viewer's access to an object's records (admins: ALL). */
+export function accessTo(viewer: Viewer, objectId: number): RecordAccess {
+  if (isAdmin(viewer)) return 'ALL';
+  return viewer.access.get(objectId) ?? 'ALL';
+}
+
+export function objectIdsWith(viewer: Viewer, access: RecordAccess): number[] {
+  if (isAdmin(viewer)) return [];
+  return [...viewer.access].filter(([, value]) => value === access).map(([objectId]) => objectId);
+}
