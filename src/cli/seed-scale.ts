@@ -1,0 +1,3 @@
+export async function seedScale(n: number): Promise<void> {
+  throw new Error(`seed --scale ${n} is not available yet`);
+}

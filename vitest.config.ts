@@ -1,0 +1,25 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Every suite runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL names a server
+ * (CI always sets it). Each test file gets a database of its own.
+ */
+const postgres = process.env.TEST_DATABASE_URL;
+if (!postgres) {
+  console.warn('\n[relate] TEST_DATABASE_URL is not set: PostgreSQL suites are skipped; SQLite suites run.\n');
+}
+
+const common = {
+  include: ['test/**/*.test.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { ...common, name: 'sqlite', env: { RELATE_TEST_DB: 'sqlite' } } },
+      ...(postgres ? [{ test: { ...common, name: 'postgresql', env: { RELATE_TEST_DB: 'postgresql' } } }] : []),
+    ],
+  },
+});
