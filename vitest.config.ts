@@ -1,4 +1,9 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+// Node loads graphql's CommonJS build for every package; make the test runner's own imports use
+// the same copy, or `instanceof GraphQLError` and schema checks see two different modules.
+const graphqlEntry = createRequire(import.meta.url).resolve('graphql');
 
 /**
  * Every suite runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL names a server
@@ -10,6 +15,7 @@ if (!postgres) {
 }
 
 const common = {
+  alias: [{ find: /^graphql$/, replacement: graphqlEntry }],
   include: ['test/**/*.test.ts'],
   testTimeout: 60_000,
   hookTimeout: 120_000,

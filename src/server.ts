@@ -28,7 +28,9 @@ const server = createServer((req, res) => {
 });
 
 server.listen(config.port, () => {
-  logger.info('listening', { url: `http://localhost:${config.port}/graphql`, database: config.provider });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info('listening', { url: `http://localhost:${port}/graphql`, database: config.provider });
 });
 
 let stopping = false;

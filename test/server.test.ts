@@ -1,0 +1,107 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from './helpers.js';
+import { startServer, type RunningServer } from './support/process.js';
+
+const graphql = (url: string, query: string, apiKey?: string) =>
+  fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+    body: JSON.stringify({ query }),
+  });
+
+describe('first start on an empty database (development)', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let server: RunningServer;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startServer({ DATABASE_URL: db.url, NODE_ENV: 'development' });
+    apiKey = /\n {2}(rel_\S+)\n/.exec(server.output())?.[1] ?? '';
+  });
+  afterAll(async () => {
+    if (server?.child.exitCode === null) await server.stop('SIGKILL');
+    await db?.drop();
+  });
+
+  it('creates and migrates the database, seeds the Demo workspace and prints its admin key once', async () => {
+    expect(apiKey).toMatch(/^rel_/);
+    const response = await graphql(
+      server.url,
+      '{ viewer { user { role } workspace { name } } objects { key } associationLabels { key type cardinality } records(objectKey: "contact") { totalCount } }',
+      apiKey,
+    );
+    const { data } = (await response.json()) as { data: any };
+    expect(data.viewer).toEqual({ user: { role: 'ADMIN' }, workspace: { name: 'Demo' } });
+    expect(data.objects.map((o: { key: string }) => o.key)).toEqual(['contact', 'custom_objects.cars']);
+    expect(data.records.totalCount).toBeGreaterThan(3);
+    // One label of each kind: SINGLE and PAIR between contacts, PAIR contact↔custom, MANY_TO_ONE.
+    expect(data.associationLabels).toEqual(
+      expect.arrayContaining([
+        { key: 'colleague', type: 'SINGLE', cardinality: 'MANY_TO_MANY' },
+        { key: 'manager_employee', type: 'PAIR', cardinality: 'MANY_TO_MANY' },
+        { key: 'owner_car', type: 'PAIR', cardinality: 'MANY_TO_MANY' },
+        { key: 'primary_driver', type: 'PAIR', cardinality: 'MANY_TO_ONE' },
+      ]),
+    );
+  });
+
+  it('serves GraphiQL with the demo key in its headers and example operations', async () => {
+    const response = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('Relate');
+    expect(html).toContain(apiKey);
+    expect(html).toContain('RecordPage');
+  });
+
+  it('answers /health and /ready', async () => {
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+  });
+
+  it('answers 401 without a key', async () => {
+    const response = await graphql(server.url, '{ viewer { user { id } } }');
+    expect(response.status).toBe(401);
+  });
+
+  it('drains in-flight requests and exits cleanly on SIGTERM', async () => {
+    // A request whose body is still on its way when SIGTERM arrives must still be answered.
+    const body = JSON.stringify({ query: '{ objects { key } }' });
+    const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
+        `Authorization: Bearer ${apiKey}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
+    let reply = '';
+    socket.on('data', (chunk) => (reply += chunk));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const finished = server.stop('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.write(body);
+    await closed;
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    expect(reply).toContain('"key":"contact"');
+    const { code, stderr } = await finished;
+    expect(code).toBe(0);
+    expect(stderr).toContain('"message":"stopped"');
+  });
+});
+
+describe('start in production', () => {
+  it('does not seed demo data or serve GraphiQL', async () => {
+    const db = await createTestDatabase();
+    const server = await startServer({ DATABASE_URL: db.url, NODE_ENV: 'production' });
+    try {
+      expect(server.output()).not.toContain('rel_');
+      const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(await page.text()).not.toContain('<html');
+    } finally {
+      await server.stop();
+      await db.drop();
+    }
+  });
+});
