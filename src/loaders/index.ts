@@ -77,38 +77,47 @@ async function loadAssociationPages(viewer: Viewer, keys: readonly AssociationPa
     const shape = JSON.stringify([key.take, key.afterId, key.labelId, key.relatedObjectId, key.side]);
     groups.set(shape, [...(groups.get(shape) ?? []), key]);
   }
+  // Every shape becomes one sub-select tagged with its index; all of them go in ONE statement,
+  // so a record page with many groups still costs one round trip for this level.
+  const shapes = [...groups.values()];
+  const selects = shapes.map((group, g) => {
+    const { take, afterId, labelId, relatedObjectId, side } = group[0]!;
+    const recordIds = [...new Set(group.map((key) => key.recordId))];
+    return Prisma.sql`SELECT * FROM (
+        SELECT ${Prisma.raw(String(g))} AS "g", s."id", s."labelId", s."recordId", s."relatedId", s."side",
+          COUNT(*) OVER (PARTITION BY s."recordId") AS "total",
+          SUM(CASE WHEN s."id" > ${afterId} THEN 1 ELSE 0 END)
+            OVER (PARTITION BY s."recordId" ORDER BY s."id" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "position"
+        FROM ${sideRows(viewer, recordIds, { labelId, relatedObjectId, side })}
+      ) ${Prisma.raw(`x${g}`)}
+      WHERE ${Prisma.raw(`x${g}`)}."id" > ${afterId} AND ${Prisma.raw(`x${g}`)}."position" <= ${take}`;
+  });
+  const rows = await prisma.$queryRaw<Record<string, unknown>[]>`
+    SELECT * FROM (${Prisma.join(selects, ' UNION ALL ')}) pages ORDER BY "g", "recordId", "id"`;
+  const byShapeAndRecord = new Map<string, AssociationPage>();
+  const pageFor = (g: number, recordId: number) => {
+    const key = `${g}:${recordId}`;
+    let page = byShapeAndRecord.get(key);
+    if (!page) byShapeAndRecord.set(key, (page = { rows: [], total: 0 }));
+    return page;
+  };
+  for (const raw of rows) {
+    const row: SideRow = {
+      id: num(raw.id),
+      labelId: num(raw.labelId),
+      recordId: num(raw.recordId),
+      relatedId: num(raw.relatedId),
+      side: num(raw.side) as Side,
+      total: num(raw.total),
+    };
+    const page = pageFor(num(raw.g), row.recordId);
+    page.rows.push(row);
+    page.total = row.total;
+  }
   const pages = new Map<string, AssociationPage>();
-  await Promise.all(
-    [...groups.values()].map(async (group) => {
-      const { take, afterId, labelId, relatedObjectId, side } = group[0]!;
-      const recordIds = [...new Set(group.map((key) => key.recordId))];
-      const rows = await prisma.$queryRaw<Record<string, unknown>[]>`
-        SELECT * FROM (
-          SELECT s."id", s."labelId", s."recordId", s."relatedId", s."side",
-            COUNT(*) OVER (PARTITION BY s."recordId") AS "total",
-            SUM(CASE WHEN s."id" > ${afterId} THEN 1 ELSE 0 END)
-              OVER (PARTITION BY s."recordId" ORDER BY s."id" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "position"
-          FROM ${sideRows(viewer, recordIds, { labelId, relatedObjectId, side })}
-        ) x
-        WHERE x."id" > ${afterId} AND x."position" <= ${take}
-        ORDER BY x."recordId", x."id"`;
-      const byRecord = new Map<number, AssociationPage>(recordIds.map((id) => [id, { rows: [], total: 0 }]));
-      for (const raw of rows) {
-        const row: SideRow = {
-          id: num(raw.id),
-          labelId: num(raw.labelId),
-          recordId: num(raw.recordId),
-          relatedId: num(raw.relatedId),
-          side: num(raw.side) as Side,
-          total: num(raw.total),
-        };
-        const page = byRecord.get(row.recordId)!;
-        page.rows.push(row);
-        page.total = row.total;
-      }
-      for (const key of group) pages.set(JSON.stringify(key), byRecord.get(key.recordId)!);
-    }),
-  );
+  shapes.forEach((group, g) => {
+    for (const key of group) pages.set(JSON.stringify(key), pageFor(g, key.recordId));
+  });
   // A record whose page starts after its last row still needs its total.
   const missing = keys.filter((key) => pages.get(JSON.stringify(key))!.rows.length === 0 && key.afterId > 0);
   if (missing.length) {

@@ -1,0 +1,79 @@
+/**
+ * The physical-limit baseline for Q2 (a list page with association columns): the same answer
+ * as Relate's, from ONE hand-written SQL query through the bare driver, served by a minimal
+ * HTTP handler with no GraphQL, no auth and no ORM. Run as its own process by bench/run.ts.
+ */
+import { createServer } from 'node:http';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+const url = process.env.DATABASE_URL!;
+const workspaceId = Number(process.env.BENCH_WORKSPACE_ID);
+
+const sql = (p: (i: number) => string) => `
+WITH page AS (
+  SELECT r."id", r."displayName" FROM "Record" r
+  JOIN "Object" o ON o."id" = r."objectId" AND o."key" = 'contact'
+  WHERE r."workspaceId" = ${p(1)} ORDER BY r."id" LIMIT 50
+), sides AS (
+  SELECT a."id", a."labelId", a."firstRecordId" AS rid, a."secondRecordId" AS oid, 1 AS side
+    FROM "Association" a WHERE a."firstRecordId" IN (SELECT "id" FROM page)
+  UNION ALL
+  SELECT a."id", a."labelId", a."secondRecordId", a."firstRecordId", 2
+    FROM "Association" a WHERE a."secondRecordId" IN (SELECT "id" FROM page)
+), ranked AS (
+  SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.rid ORDER BY s."id") AS rn FROM sides s
+)
+SELECT p."id", p."displayName", r.rn,
+  CASE WHEN r.side = 1 THEN l."secondLabel" ELSE l."firstLabel" END AS "role",
+  other."displayName" AS "otherName", ob."key" AS "otherKey"
+FROM page p
+LEFT JOIN ranked r ON r.rid = p."id" AND r.rn <= 10
+LEFT JOIN "AssociationLabel" l ON l."id" = r."labelId"
+LEFT JOIN "Record" other ON other."id" = r.oid
+LEFT JOIN "Object" ob ON ob."id" = other."objectId"
+ORDER BY p."id", r.rn`;
+
+type Row = { id: number; displayName: string; role: string | null; otherName: string | null; otherKey: string | null };
+
+let query: () => Promise<Row[]>;
+if (url.startsWith('file:')) {
+  const db = new Database(url.slice('file:'.length), { readonly: true });
+  const statement = db.prepare(sql(() => '?'));
+  query = async () => statement.all(workspaceId) as Row[];
+} else {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const text = sql((i) => `$${i}`);
+  query = async () => (await pool.query<Row>({ name: 'q2', text, values: [workspaceId] })).rows;
+}
+
+function shape(rows: Row[]) {
+  const edges: { node: { displayName: string; associations: { edges: unknown[] } } }[] = [];
+  let current: (typeof edges)[number] | undefined;
+  let currentId = -1;
+  for (const row of rows) {
+    if (row.id !== currentId) {
+      currentId = row.id;
+      current = { node: { displayName: row.displayName, associations: { edges: [] } } };
+      edges.push(current);
+    }
+    if (row.role !== null) {
+      current!.node.associations.edges.push({
+        relatedRole: row.role,
+        relatedRecord: { displayName: row.otherName, object: { key: row.otherKey } },
+      });
+    }
+  }
+  return { data: { records: { edges } } };
+}
+
+const server = createServer(async (req, res) => {
+  req.resume();
+  const body = JSON.stringify(shape(await query()));
+  res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+});
+server.listen(0, () => {
+  const address = server.address();
+  process.stderr.write(`{"url":"http://localhost:${typeof address === 'object' && address ? address.port : 0}/graphql"}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,0 +1,313 @@
+/**
+ * `npm run bench`: seeds data with `relate seed --scale`, starts the real server (one process,
+ * production mode) and drives it over HTTP with autocannon at a fixed concurrency.
+ * Reports requests/s, p50/p99 latency and SQL statements per request for Q1–Q3 and M1 (as the
+ * admin and as a restricted user), the bare-driver baseline for Q2, and Q1–Q3 latency at N and
+ * 10·N. Runs on SQLite, and on PostgreSQL when BENCH_DATABASE_URL or TEST_DATABASE_URL is set.
+ * Writes docs/benchmarks.md.
+ *
+ *   npm run bench -- [--n 50000] [--factor 10] [--duration 10] [--connections 16] [--only sqlite|postgresql]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: process.env.BENCH_N ?? '50000' },
+    factor: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '16' },
+    only: { type: 'string' },
+    out: { type: 'string', default: 'docs/benchmarks.md' },
+  },
+});
+const N = Number(values.n);
+const FACTOR = Number(values.factor);
+const DURATION = Number(values.duration);
+const CONNECTIONS = Number(values.connections);
+const postgresServer = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+interface Seeded {
+  workspaceId: string;
+  adminApiKey: string;
+  userApiKey: string;
+  associations: number;
+  hubContactId: string;
+  typicalContactId: string;
+  userContactId: string;
+  quietContactIds: [string, string];
+}
+
+function spawnChild(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function finish(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+    if (process.stderr.isTTY) process.stderr.write(chunk);
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Waits for a `"url":"http://localhost:PORT/graphql"` line on the child's stderr. */
+function listening(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    child.stderr!.on('data', (chunk) => {
+      seen += chunk;
+      const match = /"url":"(http:\/\/localhost:\d+\/graphql)"/.exec(seen);
+      if (match) resolve(match[1]!);
+    });
+    child.on('close', (code) => reject(new Error(`exited with ${code}: ${seen}`)));
+  });
+}
+
+async function createDatabase(kind: 'sqlite' | 'postgresql') {
+  const name = `relate_bench_${randomBytes(4).toString('hex')}`;
+  if (kind === 'sqlite') {
+    const file = join(tmpdir(), `${name}.db`);
+    return { url: `file:${file}`, drop: async () => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true })) };
+  }
+  const admin = new pg.Client({ connectionString: postgresServer });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(postgresServer!);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: postgresServer });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+const Q1 = `query Q1($id: ID!) { record(id: $id) { displayName associationGroups { relatedRole totalCount relatedObject { key }
+  records(first: 10) { edges { node { id displayName properties } } } } } }`;
+const Q2 = `query Q2 { records(objectKey: "contact", first: 50) { edges { node { displayName
+  associations(first: 10) { edges { relatedRole relatedRecord { displayName object { key } } } } } } } }`;
+const Q3 = `query Q3($id: ID!) { record(id: $id) { displayName associations(first: 10) { edges { relatedRole relatedRecord {
+  displayName associations(first: 10) { edges { relatedRole relatedRecord { displayName } } } } } } } }`;
+const LINK = `mutation M1link($a: ID!, $b: ID!) { linkRecords(input: { firstRecordId: $a, secondRecordId: $b, labelKeys: ["colleague"] }) {
+  __typename ... on Error { code message } } }`;
+const UNLINK = `mutation M1unlink($a: ID!, $b: ID!) { unlinkRecords(input: { firstRecordId: $a, secondRecordId: $b, labelKeys: ["colleague"] }) {
+  __typename ... on Error { code message } } }`;
+
+interface Measured {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  statements: number | null;
+}
+
+async function once(url: string, apiKey: string, query: string, variables: object) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { errors?: unknown; data?: Record<string, { __typename?: string }>; extensions?: { sqlStatements?: number } };
+  const typename = body.data && Object.values(body.data)[0]?.__typename;
+  if (body.errors || (typename && !typename.endsWith('Success'))) throw new Error(`request failed: ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function load(url: string, requests: { body: string }[], apiKey: string, duration = DURATION) {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration,
+    requests: requests.map((request) => ({ method: 'POST', headers, body: request.body })),
+  });
+  if (result.errors || result.non2xx) throw new Error(`load run had ${result.errors} errors and ${result.non2xx} non-2xx`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function measure(name: string, url: string, apiKey: string, operations: { query: string; variables: object }[]): Promise<Measured> {
+  let statements = 0;
+  for (const operation of operations) statements += (await once(url, apiKey, operation.query, operation.variables)).extensions?.sqlStatements ?? 0;
+  const requests = operations.map((operation) => ({ body: JSON.stringify(operation) }));
+  await load(url, requests, apiKey, 2); // warm-up
+  const result = await load(url, requests, apiKey);
+  log(`${name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${statements / operations.length} statements`);
+  return { name, ...result, statements: statements / operations.length };
+}
+
+async function runServer(url: string) {
+  const child = spawnChild(['--import', 'tsx', 'src/server.ts'], {
+    DATABASE_URL: url,
+    PORT: '0',
+    NODE_ENV: 'production',
+    RELATE_REPORT_STATEMENTS: 'true',
+    LOG_LEVEL: 'info',
+  });
+  const endpoint = await listening(child);
+  return { endpoint, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.on('close', r)); } };
+}
+
+async function seed(url: string, n: number): Promise<Seeded> {
+  const started = Date.now();
+  const { code, stdout, stderr } = await finish(spawnChild(['bin/relate.js', 'seed', '--scale', String(n)], { DATABASE_URL: url }));
+  if (code !== 0) throw new Error(`seed failed: ${stderr}`);
+  log(`seeded N=${n} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return JSON.parse(stdout) as Seeded;
+}
+
+interface DatabaseReport {
+  kind: string;
+  seeded: Seeded;
+  seedSeconds: number;
+  results: Measured[];
+  baseline: Measured;
+  flat: { name: string; atN: number; at10N: number }[];
+}
+
+async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseReport> {
+  log(`── ${kind}: N = ${N}`);
+  const db = await createDatabase(kind);
+  const results: Measured[] = [];
+  let baseline: Measured;
+  let seeded: Seeded;
+  const seedStarted = Date.now();
+  const flat: DatabaseReport['flat'] = [];
+  try {
+    seeded = await seed(db.url, N);
+    const seedSeconds = (Date.now() - seedStarted) / 1000;
+    const server = await runServer(db.url);
+    const admin = seeded.adminApiKey;
+    const user = seeded.userApiKey;
+    try {
+      const q1 = { query: Q1, variables: { id: seeded.hubContactId } };
+      const q2 = { query: Q2, variables: {} };
+      const q3 = { query: Q3, variables: { id: seeded.hubContactId } };
+      results.push(await measure('Q1 record page', server.endpoint, admin, [q1]));
+      results.push(await measure('Q2 list page', server.endpoint, admin, [q2]));
+      results.push(await measure('Q3 two hops', server.endpoint, admin, [q3]));
+      const pair = { a: seeded.quietContactIds[0], b: seeded.quietContactIds[1] };
+      results.push(await measure('M1 link + unlink', server.endpoint, admin, [
+        { query: LINK, variables: pair },
+        { query: UNLINK, variables: pair },
+      ]));
+      const owned = seeded.userContactId;
+      results.push(await measure('Q1 record page (restricted user)', server.endpoint, user, [{ query: Q1, variables: { id: owned } }]));
+      results.push(await measure('Q2 list page (restricted user)', server.endpoint, user, [q2]));
+      results.push(await measure('Q3 two hops (restricted user)', server.endpoint, user, [{ query: Q3, variables: { id: owned } }]));
+    } finally {
+      await server.stop();
+    }
+
+    const workspaceId = Number(Buffer.from(seeded.workspaceId, 'base64').toString().split(':')[1]);
+    const base = spawnChild(['--import', 'tsx', 'bench/baseline.ts'], { DATABASE_URL: db.url, BENCH_WORKSPACE_ID: String(workspaceId) });
+    const baseUrl = await listening(base);
+    try {
+      await load(baseUrl, [{ body: '{}' }], 'none', 2);
+      const result = await load(baseUrl, [{ body: '{}' }], 'none');
+      baseline = { name: 'Q2 bare driver (one SQL query)', ...result, statements: 1 };
+      log(`baseline: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms`);
+    } finally {
+      base.kill('SIGTERM');
+    }
+
+    if (FACTOR > 1) {
+      await db.drop();
+      const big = await createDatabase(kind);
+      Object.assign(db, big);
+      const bigSeeded = await seed(db.url, N * FACTOR);
+      const server10 = await runServer(db.url);
+      try {
+        const ops: [string, string, object][] = [
+          ['Q1 record page', Q1, { id: bigSeeded.hubContactId }],
+          ['Q2 list page', Q2, {}],
+          ['Q3 two hops', Q3, { id: bigSeeded.hubContactId }],
+        ];
+        for (const [name, query, variables] of ops) {
+          const atN = results.find((result) => result.name === name)!;
+          const measured = await measure(`${name} at 10·N`, server10.endpoint, bigSeeded.adminApiKey, [{ query, variables }]);
+          flat.push({ name, atN: atN.p50, at10N: measured.p50 });
+        }
+      } finally {
+        await server10.stop();
+      }
+    }
+    return { kind, seeded, seedSeconds, results, baseline, flat };
+  } finally {
+    await db.drop();
+  }
+}
+
+function report(reports: DatabaseReport[]): string {
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Produced by \`npm run bench -- --n ${N} --factor ${FACTOR} --duration ${DURATION} --connections ${CONNECTIONS}\`` +
+      ` on ${new Date().toISOString().slice(0, 10)}, on a machine with ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}),` +
+      ` Node ${process.version}. The server runs as one process in production mode; autocannon drives it over HTTP with` +
+      ` ${CONNECTIONS} connections for ${DURATION} s per operation after a 2 s warm-up, on the same machine.`,
+    '',
+    '- **Q1 record page**: the busiest contact, its `associationGroups` with the first 10 records of each group and their properties (name, email, phone).',
+    '- **Q2 list page**: 50 contacts, each with `associations(first: 10)` → `relatedRecord { displayName object { key } }` and `relatedRole`.',
+    '- **Q3 two hops**: the busiest contact → 10 related records → 10 of their related records each.',
+    '- **M1**: `linkRecords` then `unlinkRecords` of the same pair (each request counted).',
+    '- **restricted user**: a USER with ASSIGNED access to contacts (owns every tenth) and NONE to deals.',
+    '- **SQL statements** per request include the one that authenticates the key.',
+    '',
+  ];
+  for (const r of reports) {
+    const q2 = r.results.find((result) => result.name === 'Q2 list page')!;
+    lines.push(
+      `## ${r.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
+      '',
+      `N = ${N.toLocaleString('en')} contacts, ${r.seeded.associations.toLocaleString('en')} associations (seeded in ${r.seedSeconds.toFixed(0)} s).`,
+      '',
+      '| operation | requests/s | p50 ms | p99 ms | SQL statements / request |',
+      '|---|---:|---:|---:|---:|',
+      ...[...r.results, r.baseline].map(
+        (m) => `| ${m.name} | ${m.rps.toFixed(0)} | ${m.p50} | ${m.p99} | ${m.statements ?? '–'} |`,
+      ),
+      '',
+      `Q2 throughput: **${((q2.rps / r.baseline.rps) * 100).toFixed(0)}%** of the bare-driver baseline.`,
+      '',
+    );
+    if (r.flat.length) {
+      lines.push(
+        `Scale flatness: p50 latency at N = ${N.toLocaleString('en')} and 10·N = ${(N * FACTOR).toLocaleString('en')}.`,
+        '',
+        '| operation | p50 at N (ms) | p50 at 10·N (ms) | ratio |',
+        '|---|---:|---:|---:|',
+        ...r.flat.map((f) => `| ${f.name} | ${f.atN} | ${f.at10N} | ${(f.at10N / Math.max(f.atN, 0.5)).toFixed(2)} |`),
+        '',
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+const kinds: ('sqlite' | 'postgresql')[] = ['sqlite'];
+if (postgresServer) kinds.push('postgresql');
+else log('BENCH_DATABASE_URL / TEST_DATABASE_URL not set: PostgreSQL is skipped');
+const reports: DatabaseReport[] = [];
+for (const kind of kinds) if (!values.only || values.only === kind) reports.push(await benchDatabase(kind));
+const markdown = report(reports);
+mkdirSync(join(ROOT, 'docs'), { recursive: true });
+writeFileSync(join(ROOT, values.out!), `${markdown}\n`);
+process.stdout.write(`${markdown}\n`);
