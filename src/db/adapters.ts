@@ -25,6 +25,14 @@ class Lock {
 const statement = (sql: string): SqlQuery => ({ sql, args: [], argTypes: [] });
 
 /**
+ * Prisma's `contains`/`startsWith` become `LIKE ?` without an ESCAPE clause. PostgreSQL's LIKE
+ * escapes with a backslash by default; SQLite's has no escape character unless told. Giving it
+ * the same one lets callers escape `%` and `_` (as `\%`, `\_`) identically on both.
+ */
+const sqliteLikeEscape = (query: SqlQuery): SqlQuery =>
+  query.sql.includes(' LIKE ?') ? { ...query, sql: query.sql.replaceAll(' LIKE ?', " LIKE ? ESCAPE '\\'") } : query;
+
+/**
  * Wraps a connected adapter so that every statement is counted for the current request.
  * With `serialize` (SQLite: one connection), it also makes transactions exclusive:
  *
@@ -42,9 +50,11 @@ class CountingAdapter implements SqlDriverAdapter {
   readonly adapterName: string;
   readonly #inner: SqlDriverAdapter;
   readonly #lock: Lock | undefined;
+  readonly #rewrite: (query: SqlQuery) => SqlQuery;
 
   constructor(inner: SqlDriverAdapter, serialize: boolean) {
     this.#inner = inner;
+    this.#rewrite = inner.provider === 'sqlite' ? sqliteLikeEscape : (query) => query;
     this.provider = inner.provider;
     this.adapterName = inner.adapterName;
     this.#lock = serialize ? new Lock() : undefined;
@@ -62,11 +72,11 @@ class CountingAdapter implements SqlDriverAdapter {
   }
 
   queryRaw(query: SqlQuery) {
-    return this.#outside(() => this.#inner.queryRaw(query));
+    return this.#outside(() => this.#inner.queryRaw(this.#rewrite(query)));
   }
 
   executeRaw(query: SqlQuery) {
-    return this.#outside(() => this.#inner.executeRaw(query));
+    return this.#outside(() => this.#inner.executeRaw(this.#rewrite(query)));
   }
 
   executeScript(script: string) {
@@ -91,6 +101,7 @@ class CountingAdapter implements SqlDriverAdapter {
       throw error;
     }
     const inner = this.#inner;
+    const rewrite = this.#rewrite;
     let open = true;
     const end = () => {
       if (open) release();
@@ -101,8 +112,8 @@ class CountingAdapter implements SqlDriverAdapter {
       provider: inner.provider,
       adapterName: inner.adapterName,
       options: { usePhantomQuery: false },
-      queryRaw: (query) => (recordStatement(), inner.queryRaw(query)),
-      executeRaw: (query) => (recordStatement(), inner.executeRaw(query)),
+      queryRaw: (query) => (recordStatement(), inner.queryRaw(rewrite(query))),
+      executeRaw: (query) => (recordStatement(), inner.executeRaw(rewrite(query))),
       commit: end,
       rollback: end,
     };

@@ -25,7 +25,7 @@ export const CardinalityEnum = builder.enumType('Cardinality', {
 builder.node(AssociationLabelRef, {
   description: 'The definition of a relationship between two objects (which may be the same object).',
   id: { resolve: (label) => label.id },
-  loadMany: async (ids, ctx) => {
+  loadManyWithoutCache: async (ids, ctx) => {
     const labels = await ctx.loaders.labels();
     return ids.map((id) => labels.byId.get(nodeId(id)) ?? null);
   },

@@ -19,7 +19,7 @@ builder.node(AssociationRef, {
   description: 'One link: two records under a label.',
   id: { resolve: (association) => association.id },
   // Visible when both its records are.
-  loadMany: (ids, ctx) =>
+  loadManyWithoutCache: (ids, ctx) =>
     Promise.all(
       ids.map(async (id) => {
         const row = await ctx.loaders.association.load(nodeId(id));
@@ -90,15 +90,33 @@ function checkBatch(items: readonly unknown[], field: string) {
 
 type LinkResult = { associations: Association[]; createdCount: number };
 
+/**
+ * The associations of a committed link that are still there when the response is rendered: a
+ * concurrent delete of one of their records (or a forced label delete) may have removed them
+ * in between, and an association must not be shown with a missing record or label.
+ */
+async function stillPresent(associations: Association[], ctx: Context): Promise<Association[]> {
+  const keep = await Promise.all(
+    associations.map(async (association) => {
+      const [label, records] = await Promise.all([
+        ctx.loaders.label(association.labelId),
+        ctx.loaders.record.loadMany([association.firstRecordId, association.secondRecordId]),
+      ]);
+      return label !== undefined && records.every((record) => record !== null && !(record instanceof Error));
+    }),
+  );
+  return associations.filter((_, index) => keep[index]);
+}
+
 const LinkRecordsSuccess = builder.objectRef<LinkResult>('LinkRecordsSuccess').implement({
   fields: (t) => ({
-    associations: t.field({ type: [AssociationRef], resolve: (result) => result.associations }),
+    associations: t.field({ type: [AssociationRef], resolve: (result, _args, ctx) => stillPresent(result.associations, ctx) }),
     created: t.boolean({ description: 'True when at least one association is new.', resolve: (result) => result.createdCount > 0 }),
   }),
 });
 const BatchLinkRecordsSuccess = builder.objectRef<LinkResult>('BatchLinkRecordsSuccess').implement({
   fields: (t) => ({
-    associations: t.field({ type: [AssociationRef], resolve: (result) => result.associations }),
+    associations: t.field({ type: [AssociationRef], resolve: (result, _args, ctx) => stillPresent(result.associations, ctx) }),
     createdCount: t.exposeInt('createdCount'),
   }),
 });

@@ -24,6 +24,11 @@ export interface BuilderTypes {
   };
 }
 
+/** The types `node(id)` resolves; every other global id resolves to nothing. */
+const NODE_TYPES = new Set(['Workspace', 'User', 'Object', 'Record', 'AssociationLabel', 'Association']);
+/** A Node id that matches no row ("0" is never a valid numeric id). */
+const NO_NODE = { typename: 'Record', id: '0' };
+
 export const builder = new SchemaBuilder<BuilderTypes>({
   plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
@@ -41,6 +46,13 @@ export const builder = new SchemaBuilder<BuilderTypes>({
   },
   relay: {
     clientMutationId: 'omit',
+    // node/nodes: an id that is malformed or names a type that is not a Node (an
+    // AssociationEvent's or ApiKey's id, "Nope:1") answers null like an unknown id, instead of
+    // a validation or masked internal error.
+    decodeGlobalID: (globalID) => {
+      const [typename, id, ...rest] = Buffer.from(globalID, 'base64').toString('utf8').split(':');
+      return typename && id && rest.length === 0 && NODE_TYPES.has(typename) ? { typename, id } : NO_NODE;
+    },
     cursorType: 'String',
     nodeQueryOptions: { description: 'Any object by its global id; null when it does not exist or is not visible to you.' },
     nodesQueryOptions: { description: 'Objects by global id, in order; null for each that does not exist or is not visible.' },

@@ -26,7 +26,7 @@ const FieldRef = builder.objectRef<Field>('Field').implement({
 builder.node(ObjectRef, {
   description: 'A record type: the standard `contact`, or a custom object `custom_objects.<name>`.',
   id: { resolve: (object) => object.id },
-  loadMany: async (ids, ctx) => {
+  loadManyWithoutCache: async (ids, ctx) => {
     const objects = await ctx.loaders.objects();
     return ids.map((id) => objects.byId.get(nodeId(id)) ?? null);
   },

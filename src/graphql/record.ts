@@ -17,7 +17,9 @@ import { UserRef } from './user.js';
 builder.node(RecordRef, {
   description: 'An instance of an object (a contact, a car, …).',
   id: { resolve: (record) => record.id },
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => ctx.loaders.record.load(nodeId(id)))),
+  // Without Pothos' per-request node cache: a cached node came back unbranded, so `node(id: X)` twice
+  // (or with `nodes([X])`) failed to resolve the Node type. Our DataLoaders already cache per request.
+  loadManyWithoutCache: (ids, ctx) => Promise.all(ids.map((id) => ctx.loaders.record.load(nodeId(id)))),
   fields: (t) => ({
     object: t.field({ type: ObjectRef, resolve: (record, _args, ctx) => ctx.loaders.object(record.objectId) }),
     displayName: t.exposeString('displayName'),
@@ -200,7 +202,8 @@ async function recordWhere(ctx: Context, objectId: number, filter?: RecordFilter
   const where: Prisma.RecordModelWhereInput = { ...visible, objectId };
   const and: Prisma.RecordModelWhereInput[] = [];
   const search = filter?.search?.trim().toLowerCase();
-  if (search) and.push({ searchText: { contains: search } });
+  // LIKE wildcards in the term match themselves.
+  if (search) and.push({ searchText: { contains: search.replace(/[\\%_]/g, (c) => `\\${c}`) } });
   if (filter?.associatedWith) {
     const otherId = idOf('Record', filter.associatedWith.recordId) ?? -1;
     const { labelId } = await filterIds(ctx, filter.associatedWith.labelKey);

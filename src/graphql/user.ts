@@ -1,6 +1,7 @@
 import type { ApiKey, User } from '../db/generated/sqlite/client.js';
 import { prisma } from '../db/index.js';
 import { encodeGlobalId } from '../services/ids.js';
+import { lockAssociations } from '../services/links.js';
 import { requireAdmin } from '../services/viewer.js';
 import { createApiKeyFor, createUser, revokeApiKey, setObjectPermission } from '../services/workspaces.js';
 import { builder } from './builder.js';
@@ -25,6 +26,8 @@ const ObjectPermissionRef = builder
 
 export const UserRef = builder.prismaNode('User', {
   id: { field: 'id' },
+  // node(id) of an unknown id or another workspace's is null, not an error.
+  nullable: true,
   findUnique: (id, ctx) => ({ id: nodeId(id), workspaceId: ctx.viewer.workspaceId }),
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -67,7 +70,12 @@ builder.mutationField('createUser', (t) =>
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       requireAdmin(ctx.viewer);
-      return createUser(prisma, ctx.viewer.workspaceId, input);
+      // Under the workspace's write lock, a concurrent duplicate email is a ConflictError, not a
+      // unique-index violation.
+      return prisma.$transaction(async (tx) => {
+        await lockAssociations(tx, ctx.viewer.workspaceId);
+        return createUser(tx, ctx.viewer.workspaceId, input);
+      });
     },
   }),
 );

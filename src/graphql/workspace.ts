@@ -21,6 +21,8 @@ export const AssociationLimitsRef = builder.objectRef<Workspace>('AssociationLim
 
 export const WorkspaceRef = builder.prismaNode('Workspace', {
   id: { field: 'id' },
+  // node(id) of an unknown id or another workspace's is null, not an error.
+  nullable: true,
   findUnique: (id, ctx) => ({ id: nodeId(id) === ctx.viewer.workspaceId ? ctx.viewer.workspaceId : -1 }),
   fields: (t) => ({
     name: t.exposeString('name'),

@@ -70,7 +70,39 @@ function sideRows(viewer: Viewer, recordIds: number[], filter: Omit<AssociationP
     WHERE ${visibleRecordSql(viewer, 'r')}${object}`;
 }
 
-async function loadAssociationPages(viewer: Viewer, keys: readonly AssociationPageKey[]): Promise<AssociationPage[]> {
+/** Columns of the related record ("Record" r in `sideRows`), read along with each page row. */
+const RELATED_RECORD_COLUMNS = Prisma.sql`r."workspaceId" AS "rWorkspaceId", r."objectId" AS "rObjectId", r."properties" AS "rProperties",
+  r."displayName" AS "rDisplayName", r."searchText" AS "rSearchText", r."ownerId" AS "rOwnerId",
+  r."createdAt" AS "rCreatedAt", r."updatedAt" AS "rUpdatedAt"`;
+
+/** A DateTime read through $queryRaw: a Date, or the stored text / epoch milliseconds. */
+const asDate = (value: unknown): Date =>
+  value instanceof Date ? value : new Date(typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : (value as string | number));
+
+function relatedRecord(raw: Record<string, unknown>): RecordModel {
+  return {
+    id: num(raw.relatedId),
+    workspaceId: num(raw.rWorkspaceId),
+    objectId: num(raw.rObjectId),
+    properties: String(raw.rProperties),
+    displayName: String(raw.rDisplayName),
+    searchText: String(raw.rSearchText),
+    ownerId: raw.rOwnerId === null ? null : num(raw.rOwnerId),
+    createdAt: asDate(raw.rCreatedAt),
+    updatedAt: asDate(raw.rUpdatedAt),
+  };
+}
+
+/**
+ * Pages of associations seen from each key's record. The related records come in the same
+ * statement and are handed to `prime` (the request's record loader), so resolving
+ * `relatedRecord` or a group's records never costs another statement, whatever was cached.
+ */
+async function loadAssociationPages(
+  viewer: Viewer,
+  keys: readonly AssociationPageKey[],
+  prime: (record: RecordModel) => void,
+): Promise<AssociationPage[]> {
   // Keys that differ only by record share one statement.
   const groups = new Map<string, AssociationPageKey[]>();
   for (const key of keys) {
@@ -84,7 +116,7 @@ async function loadAssociationPages(viewer: Viewer, keys: readonly AssociationPa
     const { take, afterId, labelId, relatedObjectId, side } = group[0]!;
     const recordIds = [...new Set(group.map((key) => key.recordId))];
     return Prisma.sql`SELECT * FROM (
-        SELECT ${Prisma.raw(String(g))} AS "g", s."id", s."labelId", s."recordId", s."relatedId", s."side",
+        SELECT ${Prisma.raw(String(g))} AS "g", s."id", s."labelId", s."recordId", s."relatedId", s."side", ${RELATED_RECORD_COLUMNS},
           COUNT(*) OVER (PARTITION BY s."recordId") AS "total",
           SUM(CASE WHEN s."id" > ${afterId} THEN 1 ELSE 0 END)
             OVER (PARTITION BY s."recordId" ORDER BY s."id" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "position"
@@ -110,6 +142,7 @@ async function loadAssociationPages(viewer: Viewer, keys: readonly AssociationPa
       side: num(raw.side) as Side,
       total: num(raw.total),
     };
+    prime(relatedRecord(raw));
     const page = pageFor(num(raw.g), row.recordId);
     page.rows.push(row);
     page.total = row.total;
@@ -127,14 +160,24 @@ async function loadAssociationPages(viewer: Viewer, keys: readonly AssociationPa
   return keys.map((key) => pages.get(JSON.stringify(key))!);
 }
 
+/** Totals for keys whose page came back empty: one statement for all of them, grouped by shape. */
 async function countAssociations(viewer: Viewer, keys: readonly AssociationPageKey[]): Promise<number[]> {
-  return Promise.all(
-    keys.map(async ({ recordId, labelId, relatedObjectId, side }) => {
-      const rows = await prisma.$queryRaw<{ n: unknown }[]>`
-        SELECT COUNT(*) AS n FROM ${sideRows(viewer, [recordId], { labelId, relatedObjectId, side })}`;
-      return num(rows[0]?.n ?? 0);
-    }),
-  );
+  const shapes = new Map<string, AssociationPageKey[]>();
+  const shapeOf = (key: AssociationPageKey) => JSON.stringify([key.labelId, key.relatedObjectId, key.side]);
+  for (const key of keys) shapes.set(shapeOf(key), [...(shapes.get(shapeOf(key)) ?? []), key]);
+  const groups = [...shapes.values()];
+  const selects = groups.map((group, g) => {
+    const { labelId, relatedObjectId, side } = group[0]!;
+    const recordIds = [...new Set(group.map((key) => key.recordId))];
+    return Prisma.sql`SELECT ${Prisma.raw(String(g))} AS "g", s."recordId", COUNT(*) AS n
+      FROM ${sideRows(viewer, recordIds, { labelId, relatedObjectId, side })}
+      GROUP BY s."recordId"`;
+  });
+  const rows = await prisma.$queryRaw<Record<string, unknown>[]>`
+    SELECT * FROM (${Prisma.join(selects, ' UNION ALL ')}) counts`;
+  const counts = new Map(rows.map((row) => [`${num(row.g)}:${num(row.recordId)}`, num(row.n)]));
+  const shapeIndex = new Map([...shapes.keys()].map((shape, g) => [shape, g]));
+  return keys.map((key) => counts.get(`${shapeIndex.get(shapeOf(key))}:${key.recordId}`) ?? 0);
 }
 
 async function loadGroupCounts(
@@ -182,6 +225,9 @@ export function createLoaders(viewer: Viewer) {
     return { list: rows, byId: new Map(rows.map((row) => [row.id, row])), byKey: new Map(rows.map((row) => [row.key, row])) };
   });
   const cacheKeyFn = (key: object) => JSON.stringify(key);
+  const record = new DataLoader<number, RecordModel | null>(async (ids) =>
+    byId(ids, await prisma.recordModel.findMany({ where: { id: { in: [...ids] }, ...visibleRecordWhere(viewer) } })),
+  );
 
   return {
     /** Every object of the workspace (a handful), read once per request. */
@@ -195,9 +241,7 @@ export function createLoaders(viewer: Viewer) {
       return objectIds.map((id) => rows.filter((row) => row.objectId === id));
     }),
     /** Records visible to the viewer, by id (null: missing or hidden). */
-    record: new DataLoader<number, RecordModel | null>(async (ids) =>
-      byId(ids, await prisma.recordModel.findMany({ where: { id: { in: [...ids] }, ...visibleRecordWhere(viewer) } })),
-    ),
+    record,
     association: new DataLoader<number, Association | null>(async (ids) =>
       byId(ids, await prisma.association.findMany({ where: { id: { in: [...ids] }, workspaceId: viewer.workspaceId } })),
     ),
@@ -205,7 +249,7 @@ export function createLoaders(viewer: Viewer) {
       byId(ids, await prisma.user.findMany({ where: { id: { in: [...ids] }, workspaceId: viewer.workspaceId } })),
     ),
     associationPage: new DataLoader<AssociationPageKey, AssociationPage, string>(
-      (keys) => loadAssociationPages(viewer, keys),
+      (keys) => loadAssociationPages(viewer, keys, (row) => record.prime(row.id, row)),
       { cacheKeyFn },
     ),
     groupCounts: new DataLoader<{ recordId: number; relatedObjectId?: number | undefined }, GroupCount[], string>(

@@ -24,7 +24,8 @@ export function deriveLabelKey(firstLabel: string, secondLabel: string, type: As
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
     .slice(0, 56);
-  return /^[a-z]/.test(snake) ? snake : `label_${snake}`.replace(/_+$/, '');
+  // At most 56 characters, so a collision suffix (`_2`, …) keeps the key within 64.
+  return /^[a-z]/.test(snake) ? snake : `label_${snake}`.slice(0, 56).replace(/_+$/, '');
 }
 
 async function uniqueKey(tx: Tx, workspaceId: number, base: string): Promise<string> {

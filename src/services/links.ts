@@ -249,8 +249,9 @@ export interface UnlinkInput extends PairInput {
 
 /**
  * Removes the associations between each pair: under the given labels, or under every label
- * when none is given. A pair is read exactly as linkRecords reads it, so unlink(A, B) removes
- * what link(A, B) made. Removing nothing is not an error. All or nothing.
+ * when none is given. With labels, a pair is read exactly as linkRecords reads it, so
+ * unlink(A, B) removes what link(A, B) made; without, every association between the two
+ * records goes, in either direction. Removing nothing is not an error. All or nothing.
  */
 export async function unlinkRecords(viewer: Viewer, items: readonly UnlinkInput[]) {
   return prisma.$transaction(async (tx) => {
@@ -276,6 +277,11 @@ export async function unlinkRecords(viewer: Viewer, items: readonly UnlinkInput[
         for (const label of labels) {
           const [firstRecordId, secondRecordId] = orderPair(label, first, second);
           pairs.push({ labelId: label.id, firstRecordId, secondRecordId });
+          // Without labelKeys every association between the two goes, so a PAIR label on one
+          // object loses both directions (A→B and B→A), as HubSpot's "remove all associations".
+          if (!item.labelKeys && label.type === 'PAIR' && label.firstObjectId === label.secondObjectId) {
+            pairs.push({ labelId: label.id, firstRecordId: secondRecordId, secondRecordId: firstRecordId });
+          }
         }
         if (pairs.length) removedCount += await removeAssociations(tx, viewer, { OR: pairs });
       });

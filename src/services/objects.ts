@@ -1,6 +1,7 @@
 import type { FieldType } from '../db/generated/sqlite/enums.js';
 import { prisma, type Tx } from '../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import { lockAssociations } from './links.js';
 import type { FieldDef } from './properties.js';
 import { requireAdmin, type Viewer } from './viewer.js';
 
@@ -88,6 +89,9 @@ export async function createObject(
     fields: { create: fields.map((field, position) => ({ ...field, position })) },
   };
   return prisma.$transaction(async (tx) => {
+    // The workspace's write lock makes check-then-create atomic: a concurrent duplicate key is a
+    // ConflictError, not a unique-index violation.
+    await lockAssociations(tx, viewer.workspaceId);
     const clash = await tx.objectModel.findUnique({ where: { workspaceId_key: { workspaceId: viewer.workspaceId, key } } });
     if (clash) throw new ConflictError(`An object with key "${key}" already exists.`);
     return tx.objectModel.create({ data });

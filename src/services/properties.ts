@@ -14,6 +14,13 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^\+?[0-9 ()\-.]{3,32}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
+/** A real calendar day: Date.parse rolls 2024-02-30 over to March 1st instead of refusing it. */
+const isCalendarDate = (value: string) => {
+  const day = value.slice(0, 10);
+  const time = Date.parse(`${day}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === day;
+};
+
 function checkValue(field: FieldDef, value: unknown): string | number | boolean {
   const fail = (expected: string): never => {
     throw new ValidationError(`Property "${field.key}" must be ${expected}.`, `properties.${field.key}`);
@@ -24,7 +31,7 @@ function checkValue(field: FieldDef, value: unknown): string | number | boolean 
     case 'BOOLEAN':
       return typeof value === 'boolean' ? value : fail('true or false');
     case 'DATE':
-      return typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))
+      return typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value)) && isCalendarDate(value)
         ? value
         : fail('an ISO 8601 date (YYYY-MM-DD or a date-time)');
     case 'EMAIL':

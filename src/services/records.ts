@@ -2,7 +2,7 @@ import { prisma, type Tx } from '../db/index.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 import { CONTACT_KEY, findObjectByKey } from './objects.js';
 import { parseProperties, validateProperties, type Properties } from './properties.js';
-import { removeAssociations } from './links.js';
+import { lockAssociations, removeAssociations } from './links.js';
 import { accessTo, type Viewer } from './viewer.js';
 import { visibleRecordWhere } from './visibility.js';
 
@@ -93,16 +93,31 @@ export async function updateRecord(
   });
 }
 
-/** Deletes a record and, in the same transaction, every association it takes part in. */
+/**
+ * Deletes a record and, in the same transaction, every association it takes part in. Takes the
+ * association lock first, so a concurrent link to the record either commits before (and is
+ * removed and logged here) or runs after (and finds no record): never a foreign-key failure,
+ * never an association removed by the cascade without its UNLINKED event.
+ */
 export async function deleteRecord(viewer: Viewer, id: number | null) {
   return prisma.$transaction(async (tx) => {
+    await lockAssociations(tx, viewer.workspaceId);
     const record = await findVisibleRecord(tx, viewer, id);
     checkWritable(viewer, await tx.objectModel.findUniqueOrThrow({ where: { id: record.objectId } }));
-    const removedAssociations = await removeAssociations(tx, viewer, {
+    // Every association goes (and is logged), but the answer only counts those whose other record
+    // the viewer can see: a hidden record is never counted (SPEC rule 12).
+    const visible = visibleRecordWhere(viewer);
+    const restricted = Array.isArray(visible.AND) && visible.AND.length > 0;
+    const visibleCount = restricted
+      ? await tx.association.count({
+          where: { OR: [{ firstRecordId: record.id, secondRecord: visible }, { secondRecordId: record.id, firstRecord: visible }] },
+        })
+      : null;
+    const removed = await removeAssociations(tx, viewer, {
       workspaceId: viewer.workspaceId,
       OR: [{ firstRecordId: record.id }, { secondRecordId: record.id }],
     });
     await tx.recordModel.delete({ where: { id: record.id } });
-    return { record, removedAssociations };
+    return { record, removedAssociations: visibleCount ?? removed };
   });
 }

@@ -1,0 +1,183 @@
+/**
+ * Arrange helpers for the graph, statements and cascade/event suites: everything goes through
+ * the public GraphQL mutations, and each helper fails loudly when a mutation does not succeed.
+ */
+import type { TestWorkspace } from '../helpers.js';
+
+const ERROR_FIELDS = '... on Error { code message }';
+
+async function mutate<T = any>(ws: TestWorkspace, query: string, variables: Record<string, unknown>, field: string, typename: string): Promise<T> {
+  const response = await ws.gql(query, variables);
+  const value = response.data?.[field];
+  if (response.errors?.length || value?.__typename !== typename) {
+    throw new Error(`${field} failed: ${JSON.stringify(response.errors ?? value)}`);
+  }
+  return value as T;
+}
+
+export interface Ref {
+  id: string;
+  displayName: string;
+}
+
+export async function createRecord(ws: TestWorkspace, objectKey: string, properties: Record<string, unknown>): Promise<Ref> {
+  const result = await mutate<{ record: Ref }>(
+    ws,
+    `mutation FixtureCreateRecord($input: CreateRecordInput!) {
+      createRecord(input: $input) { __typename ... on CreateRecordSuccess { record { id displayName } } ${ERROR_FIELDS} }
+    }`,
+    { input: { objectKey, properties } },
+    'createRecord',
+    'CreateRecordSuccess',
+  );
+  return result.record;
+}
+
+export const createContact = (ws: TestWorkspace, firstName: string, lastName?: string) =>
+  createRecord(ws, 'contact', lastName === undefined ? { firstName } : { firstName, lastName });
+
+/** Many records, a few at a time (each is one createRecord request). */
+export async function createRecords(ws: TestWorkspace, objectKey: string, properties: Record<string, unknown>[]): Promise<Ref[]> {
+  const out: Ref[] = [];
+  for (let i = 0; i < properties.length; i += 10) {
+    out.push(...(await Promise.all(properties.slice(i, i + 10).map((p) => createRecord(ws, objectKey, p)))));
+  }
+  return out;
+}
+
+/** A custom object whose records are named by a required TEXT field `name`. */
+export async function createNamedObject(ws: TestWorkspace, name: string, singularName: string, pluralName: string) {
+  const result = await mutate<{ object: { id: string; key: string } }>(
+    ws,
+    `mutation FixtureCreateObject($input: CreateObjectInput!) {
+      createObject(input: $input) { __typename ... on CreateObjectSuccess { object { id key } } ${ERROR_FIELDS} }
+    }`,
+    {
+      input: {
+        key: `custom_objects.${name}`,
+        singularName,
+        pluralName,
+        primaryProperty: 'name',
+        fields: [{ key: 'name', name: 'Name', type: 'TEXT', required: true }],
+      },
+    },
+    'createObject',
+    'CreateObjectSuccess',
+  );
+  return result.object;
+}
+
+export interface LabelRef {
+  id: string;
+  key: string;
+}
+
+export async function createLabel(
+  ws: TestWorkspace,
+  input: { key: string; firstObjectKey: string; secondObjectKey: string; type: 'SINGLE' | 'PAIR'; firstLabel: string; secondLabel?: string },
+): Promise<LabelRef> {
+  const result = await mutate<{ associationLabel: LabelRef }>(
+    ws,
+    `mutation FixtureCreateLabel($input: CreateAssociationLabelInput!) {
+      createAssociationLabel(input: $input) {
+        __typename ... on CreateAssociationLabelSuccess { associationLabel { id key } } ${ERROR_FIELDS}
+      }
+    }`,
+    { input },
+    'createAssociationLabel',
+    'CreateAssociationLabelSuccess',
+  );
+  return result.associationLabel;
+}
+
+export interface LinkResult {
+  created: boolean;
+  associations: { id: string }[];
+}
+
+export function link(ws: TestWorkspace, firstRecordId: string, secondRecordId: string, labelKeys: string[]): Promise<LinkResult> {
+  return mutate<LinkResult>(
+    ws,
+    `mutation FixtureLink($input: LinkRecordsInput!) {
+      linkRecords(input: $input) { __typename ... on LinkRecordsSuccess { created associations { id } } ${ERROR_FIELDS} }
+    }`,
+    { input: { firstRecordId, secondRecordId, labelKeys } },
+    'linkRecords',
+    'LinkRecordsSuccess',
+  );
+}
+
+export interface LinkItem {
+  firstRecordId: string;
+  secondRecordId: string;
+  labelKeys: string[];
+}
+
+/** batchLinkRecords in chunks of 100; returns how many associations were created. */
+export async function batchLink(ws: TestWorkspace, links: LinkItem[]): Promise<number> {
+  let created = 0;
+  for (let i = 0; i < links.length; i += 100) {
+    const result = await mutate<{ createdCount: number }>(
+      ws,
+      `mutation FixtureBatchLink($input: BatchLinkRecordsInput!) {
+        batchLinkRecords(input: $input) { __typename ... on BatchLinkRecordsSuccess { createdCount } ${ERROR_FIELDS} }
+      }`,
+      { input: { links: links.slice(i, i + 100) } },
+      'batchLinkRecords',
+      'BatchLinkRecordsSuccess',
+    );
+    created += result.createdCount;
+  }
+  return created;
+}
+
+export async function unlink(ws: TestWorkspace, firstRecordId: string, secondRecordId: string, labelKeys?: string[]): Promise<number> {
+  const result = await mutate<{ removedCount: number }>(
+    ws,
+    `mutation FixtureUnlink($input: UnlinkRecordsInput!) {
+      unlinkRecords(input: $input) { __typename ... on UnlinkRecordsSuccess { removedCount } ${ERROR_FIELDS} }
+    }`,
+    { input: { firstRecordId, secondRecordId, ...(labelKeys ? { labelKeys } : {}) } },
+    'unlinkRecords',
+    'UnlinkRecordsSuccess',
+  );
+  return result.removedCount;
+}
+
+export async function updateLimits(ws: TestWorkspace, input: Record<string, number>) {
+  await mutate(
+    ws,
+    `mutation FixtureLimits($input: UpdateAssociationLimitsInput!) {
+      updateAssociationLimits(input: $input) { __typename ${ERROR_FIELDS} }
+    }`,
+    { input },
+    'updateAssociationLimits',
+    'UpdateAssociationLimitsSuccess',
+  );
+}
+
+/** A USER of the workspace with an API key of its own. */
+export async function createUserWithKey(ws: TestWorkspace, name: string, email: string, role: 'ADMIN' | 'USER' = 'USER') {
+  const { user } = await mutate<{ user: { id: string } }>(
+    ws,
+    `mutation FixtureCreateUser($input: CreateUserInput!) {
+      createUser(input: $input) { __typename ... on CreateUserSuccess { user { id } } ${ERROR_FIELDS} }
+    }`,
+    { input: { name, email, role } },
+    'createUser',
+    'CreateUserSuccess',
+  );
+  const { apiKey } = await mutate<{ apiKey: string }>(
+    ws,
+    `mutation FixtureCreateApiKey($input: CreateApiKeyInput!) {
+      createApiKey(input: $input) { __typename ... on CreateApiKeySuccess { apiKey } ${ERROR_FIELDS} }
+    }`,
+    { input: { userId: user.id, name: `${name}'s key` } },
+    'createApiKey',
+    'CreateApiKeySuccess',
+  );
+  return { userId: user.id, apiKey };
+}
+
+/** The global id of a node type and numeric id (Relay's base64("Type:id")). */
+export const globalId = (type: string, id: number) => Buffer.from(`${type}:${id}`, 'utf8').toString('base64');
