@@ -397,6 +397,41 @@ describe('mutations on hidden records', () => {
   });
 });
 
+describe('limits seen by a restricted viewer', () => {
+  const LINK_WITH_LIMIT = `mutation ($input: LinkRecordsInput!) {
+    linkRecords(input: $input) {
+      __typename
+      ... on LimitExceededError { code message limit max current index }
+    }
+  }`;
+  const LIMITS = `mutation ($input: UpdateAssociationLimitsInput!) {
+    updateAssociationLimits(input: $input) { __typename }
+  }`;
+
+  it('a refusal does not reveal how many hidden associations exist, and a single link names no index', async () => {
+    // Mine One takes part in 4 contact associations; the ASSIGNED user sees only 1 of them.
+    await admin(LIMITS, { input: { maxAssociationsPerContact: 2 } });
+    try {
+      const input = { firstRecordId: r.mine2, secondRecordId: r.mine1, labelKeys: ['manager'] };
+      const asAdmin = data(await admin(LINK_WITH_LIMIT, { input })).linkRecords;
+      expect(asAdmin).toMatchObject({ __typename: 'LimitExceededError', limit: 'maxAssociationsPerContact', max: 2, current: 4, index: null });
+      expect(asAdmin.message).toContain('4');
+      const asUser = data(await assigned.gql(LINK_WITH_LIMIT, { input })).linkRecords;
+      expect(asUser).toEqual({
+        __typename: 'LimitExceededError',
+        code: 'LIMIT_EXCEEDED',
+        message: 'The maxAssociationsPerContact limit of 2 is reached.',
+        limit: 'maxAssociationsPerContact',
+        max: 2,
+        current: 2,
+        index: null,
+      });
+    } finally {
+      await admin(LIMITS, { input: { maxAssociationsPerContact: 10 } });
+    }
+  });
+});
+
 describe('admin-only mutations', () => {
   const ADMIN_ONLY: [string, string, () => Promise<Record<string, unknown>>][] = [
     ['createObject', 'CreateObjectInput', async () => ({ key: 'forbidden', singularName: 'F', pluralName: 'Fs', primaryProperty: 'name', fields: [{ key: 'name', name: 'Name', type: 'TEXT' }] })],

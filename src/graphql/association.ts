@@ -147,7 +147,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: BatchLinkRecordsInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       checkBatch(input.links, 'links');
-      return linkRecords(ctx.viewer, input.links.map(decodePair));
+      return linkRecords(ctx.viewer, input.links.map(decodePair), { batch: true });
     },
   }),
   batchUnlinkRecords: t.field({
@@ -157,7 +157,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: BatchUnlinkRecordsInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       checkBatch(input.unlinks, 'unlinks');
-      return unlinkRecords(ctx.viewer, input.unlinks.map(decodePair));
+      return unlinkRecords(ctx.viewer, input.unlinks.map(decodePair), { batch: true });
     },
   }),
 }));

@@ -1,9 +1,7 @@
 import type { ApiKey, User } from '../db/generated/sqlite/client.js';
 import { prisma } from '../db/index.js';
 import { encodeGlobalId } from '../services/ids.js';
-import { lockAssociations } from '../services/links.js';
-import { requireAdmin } from '../services/viewer.js';
-import { createApiKeyFor, createUser, revokeApiKey, setObjectPermission } from '../services/workspaces.js';
+import { addUser, createApiKeyFor, revokeApiKey, setObjectPermission } from '../services/workspaces.js';
 import { builder } from './builder.js';
 import { resultUnion } from './errors.js';
 import { idOf, nodeId } from './ids.js';
@@ -68,15 +66,7 @@ builder.mutationField('createUser', (t) =>
     type: CreateUserSuccess,
     errors: resultUnion('createUser'),
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      requireAdmin(ctx.viewer);
-      // Under the workspace's write lock, a concurrent duplicate email is a ConflictError, not a
-      // unique-index violation.
-      return prisma.$transaction(async (tx) => {
-        await lockAssociations(tx, ctx.viewer.workspaceId);
-        return createUser(tx, ctx.viewer.workspaceId, input);
-      });
-    },
+    resolve: (_root, { input }, ctx) => addUser(ctx.viewer, input),
   }),
 );
 

@@ -57,6 +57,16 @@ export class LimitExceededError extends DomainError {
   ) {
     super(message);
   }
+
+  /**
+   * The same refusal without the count, for a viewer who cannot see every record: limits are
+   * enforced over all data, and the exact count would reveal how many hidden links exist.
+   */
+  withoutCount(): LimitExceededError {
+    const redacted = new LimitExceededError(`The ${this.limit} limit of ${this.max} is reached.`, this.limit, this.max, this.max);
+    redacted.index = this.index;
+    return redacted;
+  }
 }
 
 export class LabelInUseError extends DomainError {

@@ -1,7 +1,8 @@
 import type { AssociationLabelType, Cardinality } from '../db/generated/sqlite/enums.js';
 import { prisma, type Tx } from '../db/index.js';
 import { ConflictError, LabelInUseError, LimitExceededError, NotFoundError, ValidationError } from './errors.js';
-import { lockAssociations, removeAssociations } from './links.js';
+import { removeAssociations } from './links.js';
+import { lockedTransaction } from './lock.js';
 import { findObjectByKey } from './objects.js';
 import { requireAdmin, type Viewer } from './viewer.js';
 
@@ -67,8 +68,7 @@ export async function createLabel(viewer: Viewer, input: CreateLabelInput) {
     throw new ValidationError('key must match ^[a-z][a-z0-9_]{0,63}$.', 'key');
   }
   const cardinality = input.cardinality ?? 'MANY_TO_MANY';
-  return prisma.$transaction(async (tx) => {
-    await lockAssociations(tx, viewer.workspaceId);
+  return lockedTransaction(viewer.workspaceId, async (tx) => {
     const firstObject = await findObjectByKey(tx, viewer, input.firstObjectKey);
     const secondObject = await findObjectByKey(tx, viewer, input.secondObjectKey);
     if (input.type === 'SINGLE' && firstObject.id === secondObject.id && cardinality === 'MANY_TO_ONE') {
@@ -152,8 +152,7 @@ export async function updateLabel(
  */
 export async function deleteLabel(viewer: Viewer, input: { id: number | null; force?: boolean | null }) {
   requireAdmin(viewer);
-  return prisma.$transaction(async (tx) => {
-    await lockAssociations(tx, viewer.workspaceId);
+  return lockedTransaction(viewer.workspaceId, async (tx) => {
     const label = await findLabel(tx, viewer, input.id);
     const inUse = await tx.association.count({ where: { labelId: label.id } });
     if (inUse > 0 && !input.force) {

@@ -1,27 +1,10 @@
 import type { Association, AssociationLabel, ObjectModel } from '../db/generated/sqlite/client.js';
-import { Prisma, prisma, provider, type Tx } from '../db/index.js';
+import { Prisma, type Tx } from '../db/index.js';
 import { LimitExceededError, NotFoundError, ObjectMismatchError, ValidationError, atIndex } from './errors.js';
+import { lockedTransaction } from './lock.js';
 import { CONTACT_KEY } from './objects.js';
-import type { Viewer } from './viewer.js';
+import { isRestricted, type Viewer } from './viewer.js';
 import { visibleRecordWhere } from './visibility.js';
-
-/**
- * Every write that a limit guards (links, label creation) runs in a transaction that first
- * takes the workspace's association lock, then checks, then writes:
- * - PostgreSQL: a transaction-scoped advisory lock per workspace, so checks and writes of
- *   concurrent requests in one workspace never interleave (other workspaces are not blocked);
- * - SQLite: write transactions are already exclusive (BEGIN IMMEDIATE, one at a time; see
- *   db/adapters.ts), so there is nothing more to take.
- * The unique index on (label, first, second) backs the no-duplicate rule on both.
- */
-export async function lockAssociations(tx: Tx, workspaceId: number): Promise<void> {
-  if (provider !== 'postgresql') return;
-  await tx.$queryRaw`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7319, ${workspaceId}::int)) AS l`;
-}
-
-export function inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return prisma.$transaction(fn);
-}
 
 type LabelWithObjects = AssociationLabel & { firstObject: ObjectModel; secondObject: ObjectModel };
 
@@ -191,6 +174,10 @@ async function checkLimits(tx: Tx, limits: Limits, label: LabelWithObjects, firs
   }
 }
 
+/** In a batch, a failing item's error names its index; a single mutation's error has none. */
+const itemRunner = (batch: boolean) =>
+  batch ? atIndex : <T>(_index: number, fn: () => Promise<T>): Promise<T> => fn();
+
 export interface LinkInput extends PairInput {
   labelKeys: readonly string[];
 }
@@ -199,17 +186,17 @@ export interface LinkInput extends PairInput {
  * Links each pair under each of its labels, all or nothing. Existing associations are returned
  * as they are (`created: false` when none was new); a failing item's error carries its index.
  */
-export async function linkRecords(viewer: Viewer, items: readonly LinkInput[]) {
-  return prisma.$transaction(async (tx) => {
-    await lockAssociations(tx, viewer.workspaceId);
+export async function linkRecords(viewer: Viewer, items: readonly LinkInput[], { batch = false } = {}) {
+  const runItem = itemRunner(batch);
+  return lockedTransaction(viewer.workspaceId, async (tx) => {
     const limits = await tx.workspace.findUniqueOrThrow({ where: { id: viewer.workspaceId } });
     const associations: Association[] = [];
     let createdCount = 0;
-    for (const [index, item] of items.entries()) {
-      await atIndex(index, async () => {
-        checkLabelKeys(item.labelKeys, true);
-        const { first, second } = await resolveRecords(tx, viewer, item);
-        for (const label of await resolveLabels(tx, viewer, item.labelKeys)) {
+    for (const [index, input] of items.entries()) {
+      await runItem(index, async () => {
+        checkLabelKeys(input.labelKeys, true);
+        const { first, second } = await resolveRecords(tx, viewer, input);
+        for (const label of await resolveLabels(tx, viewer, input.labelKeys)) {
           const [firstRecordId, secondRecordId] = orderPair(label, first, second);
           const existing = await tx.association.findUnique({
             where: { labelId_firstRecordId_secondRecordId: { labelId: label.id, firstRecordId, secondRecordId } },
@@ -218,7 +205,9 @@ export async function linkRecords(viewer: Viewer, items: readonly LinkInput[]) {
             associations.push(existing);
             continue;
           }
-          await checkLimits(tx, limits, label, firstRecordId, secondRecordId);
+          await checkLimits(tx, limits, label, firstRecordId, secondRecordId).catch((error: unknown) => {
+            throw error instanceof LimitExceededError && isRestricted(viewer) ? error.withoutCount() : error;
+          });
           const association = await tx.association.create({
             data: { workspaceId: viewer.workspaceId, labelId: label.id, firstRecordId, secondRecordId, createdById: viewer.userId },
           });
@@ -253,16 +242,16 @@ export interface UnlinkInput extends PairInput {
  * unlink(A, B) removes what link(A, B) made; without, every association between the two
  * records goes, in either direction. Removing nothing is not an error. All or nothing.
  */
-export async function unlinkRecords(viewer: Viewer, items: readonly UnlinkInput[]) {
-  return prisma.$transaction(async (tx) => {
-    await lockAssociations(tx, viewer.workspaceId);
+export async function unlinkRecords(viewer: Viewer, items: readonly UnlinkInput[], { batch = false } = {}) {
+  const runItem = itemRunner(batch);
+  return lockedTransaction(viewer.workspaceId, async (tx) => {
     let removedCount = 0;
-    for (const [index, item] of items.entries()) {
-      await atIndex(index, async () => {
-        checkLabelKeys(item.labelKeys, false);
-        const { first, second } = await resolveRecords(tx, viewer, item);
-        const labels = item.labelKeys
-          ? await resolveLabels(tx, viewer, item.labelKeys)
+    for (const [index, input] of items.entries()) {
+      await runItem(index, async () => {
+        checkLabelKeys(input.labelKeys, false);
+        const { first, second } = await resolveRecords(tx, viewer, input);
+        const labels = input.labelKeys
+          ? await resolveLabels(tx, viewer, input.labelKeys)
           : await tx.associationLabel.findMany({
               where: {
                 workspaceId: viewer.workspaceId,
@@ -279,7 +268,7 @@ export async function unlinkRecords(viewer: Viewer, items: readonly UnlinkInput[
           pairs.push({ labelId: label.id, firstRecordId, secondRecordId });
           // Without labelKeys every association between the two goes, so a PAIR label on one
           // object loses both directions (A→B and B→A), as HubSpot's "remove all associations".
-          if (!item.labelKeys && label.type === 'PAIR' && label.firstObjectId === label.secondObjectId) {
+          if (!input.labelKeys && label.type === 'PAIR' && label.firstObjectId === label.secondObjectId) {
             pairs.push({ labelId: label.id, firstRecordId: secondRecordId, secondRecordId: firstRecordId });
           }
         }

@@ -1,7 +1,7 @@
 import type { FieldType } from '../db/generated/sqlite/enums.js';
 import { prisma, type Tx } from '../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
-import { lockAssociations } from './links.js';
+import { lockedTransaction } from './lock.js';
 import type { FieldDef } from './properties.js';
 import { requireAdmin, type Viewer } from './viewer.js';
 
@@ -88,10 +88,9 @@ export async function createObject(
     primaryProperty: input.primaryProperty,
     fields: { create: fields.map((field, position) => ({ ...field, position })) },
   };
-  return prisma.$transaction(async (tx) => {
-    // The workspace's write lock makes check-then-create atomic: a concurrent duplicate key is a
-    // ConflictError, not a unique-index violation.
-    await lockAssociations(tx, viewer.workspaceId);
+  // The workspace's write lock makes check-then-create atomic: a concurrent duplicate key is a
+  // ConflictError, not a unique-index violation.
+  return lockedTransaction(viewer.workspaceId, async (tx) => {
     const clash = await tx.objectModel.findUnique({ where: { workspaceId_key: { workspaceId: viewer.workspaceId, key } } });
     if (clash) throw new ConflictError(`An object with key "${key}" already exists.`);
     return tx.objectModel.create({ data });
@@ -137,7 +136,8 @@ export async function updateObject(
 
 export async function deleteObject(viewer: Viewer, id: number | null) {
   requireAdmin(viewer);
-  return prisma.$transaction(async (tx) => {
+  // Under the lock, no label can be created on the object between the check and the delete.
+  return lockedTransaction(viewer.workspaceId, async (tx) => {
     const object = await findObject(tx, viewer, id);
     if (object.standard) throw new ValidationError(`The standard object "${object.key}" cannot be deleted.`, 'id');
     const records = await tx.recordModel.count({ where: { objectId: object.id } });

@@ -2,7 +2,8 @@ import { prisma, type Tx } from '../db/index.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 import { CONTACT_KEY, findObjectByKey } from './objects.js';
 import { parseProperties, validateProperties, type Properties } from './properties.js';
-import { lockAssociations, removeAssociations } from './links.js';
+import { removeAssociations } from './links.js';
+import { lockedTransaction } from './lock.js';
 import { accessTo, type Viewer } from './viewer.js';
 import { visibleRecordWhere } from './visibility.js';
 
@@ -100,8 +101,7 @@ export async function updateRecord(
  * never an association removed by the cascade without its UNLINKED event.
  */
 export async function deleteRecord(viewer: Viewer, id: number | null) {
-  return prisma.$transaction(async (tx) => {
-    await lockAssociations(tx, viewer.workspaceId);
+  return lockedTransaction(viewer.workspaceId, async (tx) => {
     const record = await findVisibleRecord(tx, viewer, id);
     checkWritable(viewer, await tx.objectModel.findUniqueOrThrow({ where: { id: record.objectId } }));
     // Every association goes (and is logged), but the answer only counts those whose other record

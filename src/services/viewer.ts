@@ -24,6 +24,11 @@ export function accessTo(viewer: Viewer, objectId: number): RecordAccess {
   return viewer.access.get(objectId) ?? 'ALL';
 }
 
+/** A viewer who cannot see every record of the workspace. */
+export function isRestricted(viewer: Viewer): boolean {
+  return !isAdmin(viewer) && [...viewer.access.values()].some((access) => access !== 'ALL');
+}
+
 export function objectIdsWith(viewer: Viewer, access: RecordAccess): number[] {
   if (isAdmin(viewer)) return [];
   return [...viewer.access].filter(([, value]) => value === access).map(([objectId]) => objectId);

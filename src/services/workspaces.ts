@@ -2,6 +2,7 @@ import type { RecordAccess, Role } from '../db/generated/sqlite/enums.js';
 import { prisma, type Tx } from '../db/index.js';
 import { issueApiKey } from './api-keys.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import { lockedTransaction } from './lock.js';
 import { createContactObject, findObjectByKey } from './objects.js';
 import { requireAdmin, type Viewer } from './viewer.js';
 
@@ -34,6 +35,12 @@ export async function createUser(db: Tx, workspaceId: number, input: { name: str
   const clash = await db.user.findUnique({ where: { workspaceId_email: { workspaceId, email: data.email } } });
   if (clash) throw new ConflictError(`A user with email ${data.email} already exists in this workspace.`);
   return db.user.create({ data: { workspaceId, ...data, role: input.role ?? 'USER' } });
+}
+
+/** Adds a user to the viewer's workspace (admin only); a concurrent duplicate email is a ConflictError. */
+export async function addUser(viewer: Viewer, input: { name: string; email: string; role?: Role | null }) {
+  requireAdmin(viewer);
+  return lockedTransaction(viewer.workspaceId, (tx) => createUser(tx, viewer.workspaceId, input));
 }
 
 export async function findUser(db: Tx, viewer: Viewer, id: number | null, field = 'userId') {
