@@ -3,7 +3,9 @@
  * as Relate's, from ONE hand-written SQL query through the bare driver, served by a minimal
  * HTTP handler with no GraphQL, no auth and no ORM. Run as its own process by bench/run.ts.
  */
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
+import { availableParallelism } from 'node:os';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
@@ -36,15 +38,46 @@ ORDER BY p."id", r.rn`;
 
 type Row = { id: number; displayName: string; role: string | null; otherName: string | null; otherKey: string | null };
 
-let query: () => Promise<Row[]>;
-if (url.startsWith('file:')) {
-  const db = new Database(url.slice('file:'.length), { readonly: true });
-  const statement = db.prepare(sql(() => '?'));
-  query = async () => statement.all(workspaceId) as Row[];
+// As many processes as the server under test (RELATE_WORKERS), so the two compare fairly.
+const workers = process.env.RELATE_WORKERS === 'auto' ? availableParallelism() : Number(process.env.RELATE_WORKERS ?? 1);
+if (workers > 1 && cluster.isPrimary) {
+  for (let i = 0; i < workers; i += 1) cluster.fork();
+  let announced = false;
+  cluster.on('message', (_worker, message: string) => {
+    if (!announced) process.stderr.write(message);
+    announced = true;
+  });
+  process.on('SIGTERM', () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    process.exit(0);
+  });
 } else {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  const text = sql((i) => `$${i}`);
-  query = async () => (await pool.query<Row>({ name: 'q2', text, values: [workspaceId] })).rows;
+  serve();
+}
+
+function serve() {
+  let query: () => Promise<Row[]>;
+  if (url.startsWith('file:')) {
+    const db = new Database(url.slice('file:'.length), { readonly: true });
+    const statement = db.prepare(sql(() => '?'));
+    query = async () => statement.all(workspaceId) as Row[];
+  } else {
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const text = sql((i) => `$${i}`);
+    query = async () => (await pool.query<Row>({ name: 'q2', text, values: [workspaceId] })).rows;
+  }
+  const server = createServer(async (req, res) => {
+    req.resume();
+    const body = JSON.stringify(shape(await query()));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  });
+  server.listen(0, () => {
+    const address = server.address();
+    const line = `{"url":"http://localhost:${typeof address === 'object' && address ? address.port : 0}/graphql"}\n`;
+    if (cluster.isWorker) process.send!(line);
+    else process.stderr.write(line);
+  });
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
 }
 
 function shape(rows: Row[]) {
@@ -66,14 +99,3 @@ function shape(rows: Row[]) {
   }
   return { data: { records: { edges } } };
 }
-
-const server = createServer(async (req, res) => {
-  req.resume();
-  const body = JSON.stringify(shape(await query()));
-  res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-});
-server.listen(0, () => {
-  const address = server.address();
-  process.stderr.write(`{"url":"http://localhost:${typeof address === 'object' && address ? address.port : 0}/graphql"}\n`);
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -27,6 +27,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '16' },
     only: { type: 'string' },
+    workers: { type: 'string', default: 'auto' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
   },
 });
@@ -34,6 +35,7 @@ const N = Number(values.n);
 const FACTOR = Number(values.factor);
 const DURATION = Number(values.duration);
 const CONNECTIONS = Number(values.connections);
+const WORKERS = values.workers!;
 const postgresServer = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -159,6 +161,7 @@ async function runServer(url: string) {
     PORT: '0',
     NODE_ENV: 'production',
     RELATE_REPORT_STATEMENTS: 'true',
+    RELATE_WORKERS: WORKERS,
     LOG_LEVEL: 'info',
   });
   const endpoint = await listening(child);
@@ -217,7 +220,11 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
     }
 
     const workspaceId = Number(Buffer.from(seeded.workspaceId, 'base64').toString().split(':')[1]);
-    const base = spawnChild(['--import', 'tsx', 'bench/baseline.ts'], { DATABASE_URL: db.url, BENCH_WORKSPACE_ID: String(workspaceId) });
+    const base = spawnChild(['--import', 'tsx', 'bench/baseline.ts'], {
+      DATABASE_URL: db.url,
+      BENCH_WORKSPACE_ID: String(workspaceId),
+      RELATE_WORKERS: WORKERS,
+    });
     const baseUrl = await listening(base);
     try {
       await load(baseUrl, [{ body: '{}' }], 'none', 2);
@@ -259,9 +266,9 @@ function report(reports: DatabaseReport[]): string {
   const lines = [
     '# Benchmarks',
     '',
-    `Produced by \`npm run bench -- --n ${N} --factor ${FACTOR} --duration ${DURATION} --connections ${CONNECTIONS}\`` +
+    `Produced by \`npm run bench -- --n ${N} --factor ${FACTOR} --duration ${DURATION} --connections ${CONNECTIONS} --workers ${WORKERS}\`` +
       ` on ${new Date().toISOString().slice(0, 10)}, on a machine with ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}),` +
-      ` Node ${process.version}. The server runs as one process in production mode; autocannon drives it over HTTP with` +
+      ` Node ${process.version}. The server runs in production mode with \`RELATE_WORKERS=${WORKERS}\` (the baseline with as many processes); autocannon drives it over HTTP with` +
       ` ${CONNECTIONS} connections for ${DURATION} s per operation after a 2 s warm-up, on the same machine.`,
     '',
     '- **Q1 record page**: the busiest contact, its `associationGroups` with the first 10 records of each group and their properties (name, email, phone).',

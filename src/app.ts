@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
@@ -102,6 +103,9 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
         },
     renderGraphiQL,
     plugins: [
+      // Operations compiled once (and cached per document) execute several times faster than
+      // graphql-js interprets them: it matters for list pages with hundreds of edges.
+      useGraphQlJit({ disableLeafSerialization: false }),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true },
         maxAliases: { n: QUERY_LIMITS.maxAliases },

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 export type Provider = 'sqlite' | 'postgresql';
 
 export interface Config {
@@ -9,6 +11,8 @@ export interface Config {
   introspection: boolean;
   /** Adds `extensions.sqlStatements` to every response (tests and the benchmark read it). */
   reportStatements: boolean;
+  /** HTTP worker processes (RELATE_WORKERS: a number, or "auto" for one per core). */
+  workers: number;
 }
 
 export const DEFAULT_DATABASE_URL = 'file:./data/relate.db';
@@ -26,6 +30,16 @@ function flag(value: string | undefined, fallback: boolean): boolean {
   return !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
 }
 
+function workersOf(value: string | undefined): number {
+  if (!value) return 1;
+  if (value === 'auto') return availableParallelism();
+  const workers = Number(value);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new Error(`RELATE_WORKERS must be a number from 1 to 64, or "auto"; got "${value}"`);
+  }
+  return workers;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const port = Number(env.PORT ?? 4000);
@@ -37,5 +51,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: env.NODE_ENV === 'production',
     introspection: flag(env.RELATE_INTROSPECTION, true),
     reportStatements: flag(env.RELATE_REPORT_STATEMENTS, false),
+    workers: workersOf(env.RELATE_WORKERS),
   };
 }

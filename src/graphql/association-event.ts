@@ -1,4 +1,4 @@
-import { Prisma, prisma } from '../db/index.js';
+import { Prisma, reader } from '../db/index.js';
 import type { Context } from '../context.js';
 import { encodeGlobalId } from '../services/ids.js';
 import { visibleRecordSql } from '../services/visibility.js';
@@ -55,9 +55,9 @@ export async function associationEvents(ctx: Context, recordId: number, args: Pa
       AND (e."firstRecordId" = ${recordId} OR e."secondRecordId" = ${recordId})
       AND (o."id" IS NULL OR (${visibleRecordSql(ctx.viewer, 'o')}))`;
   const before = page.afterId > 0 ? Prisma.sql` AND e."id" < ${page.afterId}` : Prisma.empty;
-  const rows = await prisma.$queryRaw<Record<string, unknown>[]>`
+  const rows = await reader.rows(Prisma.sql`
     SELECT e."id", e."action", e."labelId", e."firstRecordId", e."secondRecordId", e."actorId", e."at"
-    FROM ${from}${before} ORDER BY e."id" DESC LIMIT ${page.take}`;
+    FROM ${from}${before} ORDER BY e."id" DESC LIMIT ${page.take}`);
   const events: EventShape[] = rows.map((row) => ({
     id: Number(row.id),
     action: row.action as EventShape['action'],
@@ -67,6 +67,6 @@ export async function associationEvents(ctx: Context, recordId: number, args: Pa
     actorId: row.actorId === null ? null : Number(row.actorId),
     at: new Date(row.at as string | Date),
   }));
-  const total = async () => Number((await prisma.$queryRaw<{ n: unknown }[]>`SELECT COUNT(*) AS n FROM ${from}`)[0]?.n ?? 0);
+  const total = async () => Number((await reader.rows<{ n: unknown }>(Prisma.sql`SELECT COUNT(*) AS n FROM ${from}`))[0]?.n ?? 0);
   return connectionOf(events, page, ctx, total, (event, cursor) => ({ cursor, node: event }));
 }

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Association, AssociationLabel, Field, ObjectModel, RecordModel, User } from '../db/generated/sqlite/client.js';
-import { Prisma, prisma } from '../db/index.js';
-import type { Viewer } from '../services/viewer.js';
+import { Prisma, prisma, reader } from '../db/index.js';
+import { isRestricted, type Viewer } from '../services/viewer.js';
 import { visibleRecordSql, visibleRecordWhere } from '../services/visibility.js';
 
 /**
@@ -51,7 +51,12 @@ export interface GroupCount {
 
 const num = (value: unknown) => Number(value);
 
-/** The association rows of `recordIds`, each seen from that record, joined to the related record. */
+/**
+ * The association rows of `recordIds`, each seen from that record. The related record is
+ * joined only when it decides something — visibility for a restricted viewer, or an object
+ * filter: links never cross workspaces, so for everyone else the rows come from the two
+ * covering indexes alone.
+ */
 function sideRows(viewer: Viewer, recordIds: number[], filter: Omit<AssociationPageKey, 'recordId' | 'take' | 'afterId'>) {
   const ids = Prisma.join(recordIds);
   const label = filter.labelId === undefined ? Prisma.empty : Prisma.sql` AND a."labelId" = ${filter.labelId}`;
@@ -64,13 +69,15 @@ function sideRows(viewer: Viewer, recordIds: number[], filter: Omit<AssociationP
     halves.push(Prisma.sql`SELECT a."id", a."labelId", a."secondRecordId" AS "recordId", a."firstRecordId" AS "relatedId", 2 AS "side"
       FROM "Association" a WHERE a."secondRecordId" IN (${ids})${label}`);
   }
+  const union = Prisma.sql`(${Prisma.join(halves, ' UNION ALL ')}) s`;
+  if (!isRestricted(viewer) && filter.relatedObjectId === undefined) return union;
   const object = filter.relatedObjectId === undefined ? Prisma.empty : Prisma.sql` AND r."objectId" = ${filter.relatedObjectId}`;
-  return Prisma.sql`(${Prisma.join(halves, ' UNION ALL ')}) s
+  return Prisma.sql`${union}
     JOIN "Record" r ON r."id" = s."relatedId"
     WHERE ${visibleRecordSql(viewer, 'r')}${object}`;
 }
 
-/** Columns of the related record ("Record" r in `sideRows`), read along with each page row. */
+/** Columns of the related record, read along with each page row. */
 const RELATED_RECORD_COLUMNS = Prisma.sql`r."workspaceId" AS "rWorkspaceId", r."objectId" AS "rObjectId", r."properties" AS "rProperties",
   r."displayName" AS "rDisplayName", r."searchText" AS "rSearchText", r."ownerId" AS "rOwnerId",
   r."createdAt" AS "rCreatedAt", r."updatedAt" AS "rUpdatedAt"`;
@@ -115,17 +122,20 @@ async function loadAssociationPages(
   const selects = shapes.map((group, g) => {
     const { take, afterId, labelId, relatedObjectId, side } = group[0]!;
     const recordIds = [...new Set(group.map((key) => key.recordId))];
-    return Prisma.sql`SELECT * FROM (
-        SELECT ${Prisma.raw(String(g))} AS "g", s."id", s."labelId", s."recordId", s."relatedId", s."side", ${RELATED_RECORD_COLUMNS},
+    const x = Prisma.raw(`x${g}`);
+    // Window over the association rows only; the related records are read for the page's rows.
+    return Prisma.sql`SELECT ${x}.*, ${RELATED_RECORD_COLUMNS} FROM (
+        SELECT ${Prisma.raw(String(g))} AS "g", s."id", s."labelId", s."recordId", s."relatedId", s."side",
           COUNT(*) OVER (PARTITION BY s."recordId") AS "total",
           SUM(CASE WHEN s."id" > ${afterId} THEN 1 ELSE 0 END)
             OVER (PARTITION BY s."recordId" ORDER BY s."id" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "position"
         FROM ${sideRows(viewer, recordIds, { labelId, relatedObjectId, side })}
-      ) ${Prisma.raw(`x${g}`)}
-      WHERE ${Prisma.raw(`x${g}`)}."id" > ${afterId} AND ${Prisma.raw(`x${g}`)}."position" <= ${take}`;
+      ) ${x}
+      JOIN "Record" r ON r."id" = ${x}."relatedId"
+      WHERE ${x}."id" > ${afterId} AND ${x}."position" <= ${take}`;
   });
-  const rows = await prisma.$queryRaw<Record<string, unknown>[]>`
-    SELECT * FROM (${Prisma.join(selects, ' UNION ALL ')}) pages ORDER BY "g", "recordId", "id"`;
+  const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
+    SELECT * FROM (${Prisma.join(selects, ' UNION ALL ')}) pages ORDER BY "g", "recordId", "id"`);
   const byShapeAndRecord = new Map<string, AssociationPage>();
   const pageFor = (g: number, recordId: number) => {
     const key = `${g}:${recordId}`;
@@ -173,8 +183,8 @@ async function countAssociations(viewer: Viewer, keys: readonly AssociationPageK
       FROM ${sideRows(viewer, recordIds, { labelId, relatedObjectId, side })}
       GROUP BY s."recordId"`;
   });
-  const rows = await prisma.$queryRaw<Record<string, unknown>[]>`
-    SELECT * FROM (${Prisma.join(selects, ' UNION ALL ')}) counts`;
+  const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
+    SELECT * FROM (${Prisma.join(selects, ' UNION ALL ')}) counts`);
   const counts = new Map(rows.map((row) => [`${num(row.g)}:${num(row.recordId)}`, num(row.n)]));
   const shapeIndex = new Map([...shapes.keys()].map((shape, g) => [shape, g]));
   return keys.map((key) => counts.get(`${shapeIndex.get(shapeOf(key))}:${key.recordId}`) ?? 0);
@@ -189,11 +199,11 @@ async function loadGroupCounts(
   const counts = new Map<string, GroupCount[]>();
   await Promise.all(
     [...groups].map(async ([relatedObjectId, recordIds]) => {
-      const rows = await prisma.$queryRaw<Record<string, unknown>[]>`
+      const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
         SELECT s."recordId", s."labelId", s."side", COUNT(*) AS n
         FROM ${sideRows(viewer, [...new Set(recordIds)], { relatedObjectId })}
         GROUP BY s."recordId", s."labelId", s."side"
-        ORDER BY s."recordId", s."labelId", s."side"`;
+        ORDER BY s."recordId", s."labelId", s."side"`);
       for (const recordId of recordIds) counts.set(JSON.stringify([recordId, relatedObjectId]), []);
       for (const row of rows) {
         counts
@@ -258,19 +268,19 @@ export function createLoaders(viewer: Viewer) {
     ),
     /** Associations per label whose two records the viewer can see. */
     labelAssociationCount: new DataLoader<number, number>(async (labelIds) => {
-      const rows = await prisma.$queryRaw<{ labelId: unknown; n: unknown }[]>`
+      const rows = await reader.rows<{ labelId: unknown; n: unknown }>(Prisma.sql`
         SELECT a."labelId", COUNT(*) AS n FROM "Association" a
         JOIN "Record" f ON f."id" = a."firstRecordId"
         JOIN "Record" s ON s."id" = a."secondRecordId"
         WHERE a."labelId" IN (${Prisma.join([...labelIds])})
           AND ${visibleRecordSql(viewer, 'f')} AND ${visibleRecordSql(viewer, 's')}
-        GROUP BY a."labelId"`;
+        GROUP BY a."labelId"`);
       const counts = new Map(rows.map((row) => [num(row.labelId), num(row.n)]));
       return labelIds.map((id) => counts.get(id) ?? 0);
     }),
     /** Distinct records linked by each label, among those the viewer can see linked to a visible record. */
     labelRecordCount: new DataLoader<number, number>(async (labelIds) => {
-      const rows = await prisma.$queryRaw<{ labelId: unknown; n: unknown }[]>`
+      const rows = await reader.rows<{ labelId: unknown; n: unknown }>(Prisma.sql`
         SELECT linked."labelId", COUNT(*) AS n FROM (
           SELECT a."labelId", a."firstRecordId" AS "recordId" FROM "Association" a
             JOIN "Record" f ON f."id" = a."firstRecordId" JOIN "Record" s ON s."id" = a."secondRecordId"
@@ -280,7 +290,7 @@ export function createLoaders(viewer: Viewer) {
             JOIN "Record" f ON f."id" = a."firstRecordId" JOIN "Record" s ON s."id" = a."secondRecordId"
             WHERE a."labelId" IN (${Prisma.join([...labelIds])}) AND ${visibleRecordSql(viewer, 'f')} AND ${visibleRecordSql(viewer, 's')}
         ) linked
-        GROUP BY linked."labelId"`;
+        GROUP BY linked."labelId"`);
       const counts = new Map(rows.map((row) => [num(row.labelId), num(row.n)]));
       return labelIds.map((id) => counts.get(id) ?? 0);
     }),

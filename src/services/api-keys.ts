@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { RecordAccess, Role } from '../db/generated/sqlite/enums.js';
-import { prisma, type Tx } from '../db/index.js';
+import { Prisma, reader, type Tx } from '../db/index.js';
 import type { Viewer } from './viewer.js';
 
 const KEY_PREFIX = 'rel_';
@@ -39,12 +39,12 @@ interface AuthRow {
  */
 export async function authenticate(key: string): Promise<Viewer | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
-  const rows = await prisma.$queryRaw<AuthRow[]>`
+  const rows = await reader.rows<AuthRow>(Prisma.sql`
     SELECT u."id" AS "userId", u."workspaceId", u."role", p."objectId", p."access"
     FROM "ApiKey" k
     JOIN "User" u ON u."id" = k."userId"
     LEFT JOIN "ObjectPermission" p ON p."userId" = u."id"
-    WHERE k."hash" = ${hashApiKey(key)} AND k."revokedAt" IS NULL`;
+    WHERE k."hash" = ${hashApiKey(key)} AND k."revokedAt" IS NULL`);
   const first = rows[0];
   if (!first) return null;
   const access = new Map<number, RecordAccess>();
