@@ -106,7 +106,8 @@ async function recordAssociations(
     ctx.loaders.associationPage.load({ recordId: record.id, take: page.take, afterId: page.afterId, ...filter }),
     ctx.loaders.labels(),
   ]);
-  return connectionOf(result.rows, page, ctx, result.total, (row, cursor) => ({
+  const total = () => ctx.loaders.associationTotal.load({ recordId: record.id, ...filter });
+  return connectionOf(result.rows, page, ctx, total, (row, cursor) => ({
     cursor,
     node: asAssociation(row),
     relatedId: row.relatedId,
@@ -172,7 +173,7 @@ const AssociationGroupRef = builder.objectRef<GroupShape>('AssociationGroup').im
           side: group.side,
         });
         const records = await ctx.loaders.record.loadMany(result.rows.map((row) => row.relatedId));
-        return connectionOf(result.rows, page, ctx, result.total, (row, cursor) => ({
+        return connectionOf(result.rows, page, ctx, group.totalCount, (row, cursor) => ({
           cursor,
           node: records[result.rows.indexOf(row)] as RecordModel,
         }));

@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
 import type { Association, AssociationLabel, Field, ObjectModel, RecordModel, User } from '../db/generated/sqlite/client.js';
-import { Prisma, prisma, reader } from '../db/index.js';
+import { Prisma, prisma, provider, reader } from '../db/index.js';
 import { isRestricted, type Viewer } from '../services/viewer.js';
-import { visibleRecordSql, visibleRecordWhere } from '../services/visibility.js';
+import { visibleRecordSql } from '../services/visibility.js';
 
 /**
  * Per-request batch loaders. Every reciprocal lookup of the association graph goes through
@@ -20,7 +20,6 @@ export interface SideRow {
   recordId: number;
   relatedId: number;
   side: Side;
-  total: number;
 }
 
 export interface AssociationPageKey {
@@ -36,8 +35,10 @@ export interface AssociationPageKey {
 
 export interface AssociationPage {
   rows: SideRow[];
-  total: number;
 }
+
+/** Which associations of a record a total counts. */
+export type AssociationTotalKey = Omit<AssociationPageKey, 'take' | 'afterId'>;
 
 /** An association as read from the side view (no timestamps) or as a whole row. */
 export type AssociationShape = Pick<Association, 'id' | 'labelId' | 'firstRecordId' | 'secondRecordId'> &
@@ -73,30 +74,62 @@ function sideRows(viewer: Viewer, recordIds: number[], filter: Omit<AssociationP
   if (!isRestricted(viewer) && filter.relatedObjectId === undefined) return union;
   const object = filter.relatedObjectId === undefined ? Prisma.empty : Prisma.sql` AND r."objectId" = ${filter.relatedObjectId}`;
   return Prisma.sql`${union}
-    JOIN "Record" r ON r."id" = s."relatedId"
-    WHERE ${visibleRecordSql(viewer, 'r')}${object}`;
+    CROSS JOIN "Record" r
+    WHERE r."id" = s."relatedId" AND ${visibleRecordSql(viewer, 'r')}${object}`;
 }
 
 /** Columns of the related record, read along with each page row. */
-const RELATED_RECORD_COLUMNS = Prisma.sql`r."workspaceId" AS "rWorkspaceId", r."objectId" AS "rObjectId", r."properties" AS "rProperties",
-  r."displayName" AS "rDisplayName", r."searchText" AS "rSearchText", r."ownerId" AS "rOwnerId",
-  r."createdAt" AS "rCreatedAt", r."updatedAt" AS "rUpdatedAt"`;
+/** The related record's columns, read along with each page row (prefixed, beside the row's own). */
+const RELATED_RECORD_COLUMNS = Prisma.sql`r."id" AS "rId", r."workspaceId" AS "rWorkspaceId", r."objectId" AS "rObjectId",
+  r."properties" AS "rProperties", r."displayName" AS "rDisplayName", r."searchText" AS "rSearchText",
+  r."ownerId" AS "rOwnerId", r."createdAt" AS "rCreatedAt", r."updatedAt" AS "rUpdatedAt"`;
 
-/** A DateTime read through $queryRaw: a Date, or the stored text / epoch milliseconds. */
-const asDate = (value: unknown): Date =>
-  value instanceof Date ? value : new Date(typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : (value as string | number));
+/** A DateTime read on the bare driver: a Date (PostgreSQL), or the stored ISO text (SQLite). */
+const asDate = (value: unknown): Date => (value instanceof Date ? value : new Date(value as string));
 
-function relatedRecord(raw: Record<string, unknown>): RecordModel {
+/** A "Record" row read on the bare driver, its columns named with `prefix`. */
+function recordRow(raw: Record<string, unknown>, prefix = ''): RecordModel {
+  const column = (name: string) => raw[prefix ? `${prefix}${name[0]!.toUpperCase()}${name.slice(1)}` : name];
   return {
-    id: num(raw.relatedId),
-    workspaceId: num(raw.rWorkspaceId),
-    objectId: num(raw.rObjectId),
-    properties: String(raw.rProperties),
-    displayName: String(raw.rDisplayName),
-    searchText: String(raw.rSearchText),
-    ownerId: raw.rOwnerId === null ? null : num(raw.rOwnerId),
-    createdAt: asDate(raw.rCreatedAt),
-    updatedAt: asDate(raw.rUpdatedAt),
+    id: num(column('id')),
+    workspaceId: num(column('workspaceId')),
+    objectId: num(column('objectId')),
+    properties: String(column('properties')),
+    displayName: String(column('displayName')),
+    searchText: String(column('searchText')),
+    ownerId: column('ownerId') === null ? null : num(column('ownerId')),
+    createdAt: asDate(column('createdAt')),
+    updatedAt: asDate(column('updatedAt')),
+  };
+}
+
+function objectRow(raw: Record<string, unknown>): ObjectModel {
+  return {
+    id: num(raw.id),
+    workspaceId: num(raw.workspaceId),
+    key: String(raw.key),
+    singularName: String(raw.singularName),
+    pluralName: String(raw.pluralName),
+    standard: Boolean(raw.standard),
+    primaryProperty: String(raw.primaryProperty),
+    createdAt: asDate(raw.createdAt),
+    updatedAt: asDate(raw.updatedAt),
+  };
+}
+
+function labelRow(raw: Record<string, unknown>): AssociationLabel {
+  return {
+    id: num(raw.id),
+    workspaceId: num(raw.workspaceId),
+    key: String(raw.key),
+    type: raw.type as AssociationLabel['type'],
+    cardinality: raw.cardinality as AssociationLabel['cardinality'],
+    firstObjectId: num(raw.firstObjectId),
+    secondObjectId: num(raw.secondObjectId),
+    firstLabel: String(raw.firstLabel),
+    secondLabel: String(raw.secondLabel),
+    createdAt: asDate(raw.createdAt),
+    updatedAt: asDate(raw.updatedAt),
   };
 }
 
@@ -110,7 +143,7 @@ async function loadAssociationPages(
   keys: readonly AssociationPageKey[],
   prime: (record: RecordModel) => void,
 ): Promise<AssociationPage[]> {
-  // Keys that differ only by record share one statement.
+  // Keys that differ only by record share one sub-select.
   const groups = new Map<string, AssociationPageKey[]>();
   for (const key of keys) {
     const shape = JSON.stringify([key.take, key.afterId, key.labelId, key.relatedObjectId, key.side]);
@@ -123,16 +156,16 @@ async function loadAssociationPages(
     const { take, afterId, labelId, relatedObjectId, side } = group[0]!;
     const recordIds = [...new Set(group.map((key) => key.recordId))];
     const x = Prisma.raw(`x${g}`);
-    // Window over the association rows only; the related records are read for the page's rows.
+    // At most `take` rows per record and side come from the index; the two sides are merged by
+    // id, and only the page's rows read their related record (CROSS JOIN: SQLite keeps the page
+    // as the outer loop instead of scanning "Record").
     return Prisma.sql`SELECT ${x}.*, ${RELATED_RECORD_COLUMNS} FROM (
         SELECT ${Prisma.raw(String(g))} AS "g", s."id", s."labelId", s."recordId", s."relatedId", s."side",
-          COUNT(*) OVER (PARTITION BY s."recordId") AS "total",
-          SUM(CASE WHEN s."id" > ${afterId} THEN 1 ELSE 0 END)
-            OVER (PARTITION BY s."recordId" ORDER BY s."id" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "position"
-        FROM ${sideRows(viewer, recordIds, { labelId, relatedObjectId, side })}
+          ROW_NUMBER() OVER (PARTITION BY s."recordId" ORDER BY s."id") AS "position"
+        FROM (${firstRows(viewer, recordIds, { labelId, relatedObjectId, side }, afterId, take)}) s
       ) ${x}
-      JOIN "Record" r ON r."id" = ${x}."relatedId"
-      WHERE ${x}."id" > ${afterId} AND ${x}."position" <= ${take}`;
+      CROSS JOIN "Record" r
+      WHERE r."id" = ${x}."relatedId" AND ${x}."position" <= ${take}`;
   });
   const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
     SELECT * FROM (${Prisma.join(selects, ' UNION ALL ')}) pages ORDER BY "g", "recordId", "id"`);
@@ -140,7 +173,7 @@ async function loadAssociationPages(
   const pageFor = (g: number, recordId: number) => {
     const key = `${g}:${recordId}`;
     let page = byShapeAndRecord.get(key);
-    if (!page) byShapeAndRecord.set(key, (page = { rows: [], total: 0 }));
+    if (!page) byShapeAndRecord.set(key, (page = { rows: [] }));
     return page;
   };
   for (const raw of rows) {
@@ -150,30 +183,58 @@ async function loadAssociationPages(
       recordId: num(raw.recordId),
       relatedId: num(raw.relatedId),
       side: num(raw.side) as Side,
-      total: num(raw.total),
     };
-    prime(relatedRecord(raw));
-    const page = pageFor(num(raw.g), row.recordId);
-    page.rows.push(row);
-    page.total = row.total;
+    prime(recordRow(raw, 'r'));
+    pageFor(num(raw.g), row.recordId).rows.push(row);
   }
-  const pages = new Map<string, AssociationPage>();
-  shapes.forEach((group, g) => {
-    for (const key of group) pages.set(JSON.stringify(key), pageFor(g, key.recordId));
+  return keys.map((key) => {
+    const g = shapes.findIndex((group) => group.includes(key));
+    return pageFor(g, key.recordId);
   });
-  // A record whose page starts after its last row still needs its total.
-  const missing = keys.filter((key) => pages.get(JSON.stringify(key))!.rows.length === 0 && key.afterId > 0);
-  if (missing.length) {
-    const totals = await countAssociations(viewer, missing);
-    missing.forEach((key, i) => (pages.get(JSON.stringify(key))!.total = totals[i]!));
-  }
-  return keys.map((key) => pages.get(JSON.stringify(key))!);
 }
 
-/** Totals for keys whose page came back empty: one statement for all of them, grouped by shape. */
-async function countAssociations(viewer: Viewer, keys: readonly AssociationPageKey[]): Promise<number[]> {
-  const shapes = new Map<string, AssociationPageKey[]>();
-  const shapeOf = (key: AssociationPageKey) => JSON.stringify([key.labelId, key.relatedObjectId, key.side]);
+/**
+ * The first `take` association rows after `afterId` of each record, per side, seen from that
+ * record: each side reads its own covering index in id order and stops after `take` rows,
+ * so a hub with thousands of links costs what a record with ten does. PostgreSQL runs one
+ * LATERAL sub-select per record; SQLite, which has no LATERAL, gets the same plan from a
+ * correlated `IN (… LIMIT n)` per record.
+ */
+function firstRows(
+  viewer: Viewer,
+  recordIds: number[],
+  filter: Omit<AssociationPageKey, 'recordId' | 'take' | 'afterId'>,
+  afterId: number,
+  take: number,
+): Prisma.Sql {
+  // Record ids are integers read from the database: inlined, so VALUES needs no typed parameters.
+  const values = Prisma.raw(`(VALUES ${recordIds.map((id) => `(${Math.trunc(Number(id))})`).join(', ')}) v`);
+  const join = isRestricted(viewer) || filter.relatedObjectId !== undefined;
+  const half = (side: Side) => {
+    const own = Prisma.raw(side === 1 ? '"firstRecordId"' : '"secondRecordId"');
+    const other = Prisma.raw(side === 1 ? '"secondRecordId"' : '"firstRecordId"');
+    const label = filter.labelId === undefined ? Prisma.empty : Prisma.sql` AND b."labelId" = ${filter.labelId}`;
+    const related = join
+      ? Prisma.sql` AND r."id" = b.${other} AND ${visibleRecordSql(viewer, 'r')}${
+          filter.relatedObjectId === undefined ? Prisma.empty : Prisma.sql` AND r."objectId" = ${filter.relatedObjectId}`
+        }`
+      : Prisma.empty;
+    const limited = Prisma.sql`FROM "Association" b${join ? Prisma.raw(' CROSS JOIN "Record" r') : Prisma.empty}
+      WHERE b.${own} = v.column1 AND b."id" > ${afterId}${label}${related} ORDER BY b."id" LIMIT ${take}`;
+    return provider === 'postgresql'
+      ? Prisma.sql`SELECT a."id", a."labelId", v.column1 AS "recordId", a.${other} AS "relatedId", ${Prisma.raw(String(side))} AS "side"
+          FROM ${values} CROSS JOIN LATERAL (SELECT b."id", b."labelId", b.${other} ${limited}) a`
+      : Prisma.sql`SELECT a."id", a."labelId", v.column1 AS "recordId", a.${other} AS "relatedId", ${Prisma.raw(String(side))} AS "side"
+          FROM ${values} JOIN "Association" a ON a."id" IN (SELECT b."id" ${limited})`;
+  };
+  const sides: Side[] = filter.side === undefined ? [1, 2] : [filter.side];
+  return Prisma.join(sides.map(half), ' UNION ALL ');
+}
+
+/** Association totals of many records (and filters): one statement for all of them, grouped by shape. */
+async function countAssociations(viewer: Viewer, keys: readonly AssociationTotalKey[]): Promise<number[]> {
+  const shapes = new Map<string, AssociationTotalKey[]>();
+  const shapeOf = (key: AssociationTotalKey) => JSON.stringify([key.labelId, key.relatedObjectId, key.side]);
   for (const key of keys) shapes.set(shapeOf(key), [...(shapes.get(shapeOf(key)) ?? []), key]);
   const groups = [...shapes.values()];
   const selects = groups.map((group, g) => {
@@ -227,17 +288,23 @@ function memo<T>(load: () => Promise<T>): () => Promise<T> {
 
 export function createLoaders(viewer: Viewer) {
   const objects = memo(async () => {
-    const rows = await prisma.objectModel.findMany({ where: { workspaceId: viewer.workspaceId }, orderBy: { id: 'asc' } });
+    const rows = (
+      await reader.rows(Prisma.sql`SELECT * FROM "Object" WHERE "workspaceId" = ${viewer.workspaceId} ORDER BY "id"`)
+    ).map(objectRow);
     return { list: rows, byId: new Map(rows.map((row) => [row.id, row])), byKey: new Map(rows.map((row) => [row.key, row])) };
   });
   const labels = memo(async () => {
-    const rows = await prisma.associationLabel.findMany({ where: { workspaceId: viewer.workspaceId }, orderBy: { id: 'asc' } });
+    const rows = (
+      await reader.rows(Prisma.sql`SELECT * FROM "AssociationLabel" WHERE "workspaceId" = ${viewer.workspaceId} ORDER BY "id"`)
+    ).map(labelRow);
     return { list: rows, byId: new Map(rows.map((row) => [row.id, row])), byKey: new Map(rows.map((row) => [row.key, row])) };
   });
   const cacheKeyFn = (key: object) => JSON.stringify(key);
-  const record = new DataLoader<number, RecordModel | null>(async (ids) =>
-    byId(ids, await prisma.recordModel.findMany({ where: { id: { in: [...ids] }, ...visibleRecordWhere(viewer) } })),
-  );
+  const record = new DataLoader<number, RecordModel | null>(async (ids) => {
+    const rows = await reader.rows(Prisma.sql`
+      SELECT * FROM "Record" r WHERE r."id" IN (${Prisma.join(ids)}) AND ${visibleRecordSql(viewer, 'r')}`);
+    return byId(ids, rows.map((row) => recordRow(row)));
+  });
 
   return {
     /** Every object of the workspace (a handful), read once per request. */
@@ -262,6 +329,8 @@ export function createLoaders(viewer: Viewer) {
       (keys) => loadAssociationPages(viewer, keys, (row) => record.prime(row.id, row)),
       { cacheKeyFn },
     ),
+    /** Totals for `Record.associations` and group connections, read only when asked for. */
+    associationTotal: new DataLoader<AssociationTotalKey, number, string>((keys) => countAssociations(viewer, keys), { cacheKeyFn }),
     groupCounts: new DataLoader<{ recordId: number; relatedObjectId?: number | undefined }, GroupCount[], string>(
       (keys) => loadGroupCounts(viewer, keys),
       { cacheKeyFn },

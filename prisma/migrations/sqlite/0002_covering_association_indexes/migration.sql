@@ -5,8 +5,8 @@ DROP INDEX "Association_firstRecordId_labelId_id_idx";
 DROP INDEX "Association_secondRecordId_labelId_id_idx";
 
 -- CreateIndex
-CREATE INDEX "Association_firstRecordId_labelId_secondRecordId_id_idx" ON "Association"("firstRecordId", "labelId", "secondRecordId", "id");
+CREATE INDEX "Association_firstRecordId_id_labelId_secondRecordId_idx" ON "Association"("firstRecordId", "id", "labelId", "secondRecordId");
 
 -- CreateIndex
-CREATE INDEX "Association_secondRecordId_labelId_firstRecordId_id_idx" ON "Association"("secondRecordId", "labelId", "firstRecordId", "id");
+CREATE INDEX "Association_secondRecordId_id_labelId_firstRecordId_idx" ON "Association"("secondRecordId", "id", "labelId", "firstRecordId");
 
