@@ -1,22 +1,9 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './helpers.js';
-import { ROOT, startServer, type RunningServer } from './support/process.js';
+import { runNode, startServer, type RunningServer } from './support/process.js';
 
-function runExample(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/link-colleagues.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runExample = (args: string[], env: Record<string, string>) =>
+  runNode(['--import', 'tsx', 'examples/link-colleagues.ts', ...args], env);
 
 describe('examples/link-colleagues.ts (typed SDK from codegen)', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;

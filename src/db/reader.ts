@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Provider } from '../config.js';
-import type { Prisma } from './client.js';
+import { createHash } from 'node:crypto';
+import { Prisma } from './client.js';
 import { sqlitePath } from './migrate.js';
 import { SQLITE_PRAGMAS } from './adapters.js';
 import { recordStatement } from './statements.js';
@@ -50,13 +51,43 @@ const types = {
 
 function postgresReader(url: string, poolSize: number): Reader {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+  // Named statements: each connection parses and plans a statement text once. The texts do not
+  // depend on how many ids a batch has (see idList), so there are few of them.
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (!name) {
+      name = `relate_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      if (names.size > 1000) names.clear();
+      names.set(text, name);
+    }
+    return name;
+  };
   return {
     async rows<T>(query: Prisma.Sql) {
       recordStatement();
-      return (await pool.query({ text: query.text, values: query.values as unknown[] })).rows as T[];
+      return (await pool.query({ name: nameOf(query.text), text: query.text, values: query.values as unknown[] })).rows as T[];
     },
     close: () => pool.end(),
   };
+}
+
+/**
+ * A list of ids as ONE bound parameter, so a statement's text is the same for 5 ids or 500:
+ * `= ANY($n::int[])` on PostgreSQL, `IN (SELECT value FROM json_each(?))` on SQLite.
+ */
+export function inIds(provider: Provider, column: Prisma.Sql, ids: readonly number[]): Prisma.Sql {
+  return provider === 'postgresql'
+    ? Prisma.sql`${column} = ANY(${[...ids]}::int[])`
+    : Prisma.sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+}
+
+/** The same list as a one-column table `alias(value)`, to join against. */
+export function idTable(provider: Provider, ids: readonly number[], alias: string): Prisma.Sql {
+  const name = Prisma.raw(alias);
+  return provider === 'postgresql'
+    ? Prisma.sql`unnest(${[...ids]}::int[]) AS ${name}(value)`
+    : Prisma.sql`json_each(${JSON.stringify(ids)}) ${name}`;
 }
 
 export function openReader(provider: Provider, url: string, poolSize: number): Reader {

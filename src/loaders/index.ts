@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Association, AssociationLabel, Field, ObjectModel, RecordModel, User } from '../db/generated/sqlite/client.js';
 import { Prisma, prisma, provider, reader } from '../db/index.js';
+import { idTable, inIds } from '../db/reader.js';
 import { isRestricted, type Viewer } from '../services/viewer.js';
 import { visibleRecordSql } from '../services/visibility.js';
 
@@ -59,16 +60,15 @@ const num = (value: unknown) => Number(value);
  * covering indexes alone.
  */
 function sideRows(viewer: Viewer, recordIds: number[], filter: Omit<AssociationPageKey, 'recordId' | 'take' | 'afterId'>) {
-  const ids = Prisma.join(recordIds);
   const label = filter.labelId === undefined ? Prisma.empty : Prisma.sql` AND a."labelId" = ${filter.labelId}`;
   const halves: Prisma.Sql[] = [];
   if (filter.side !== 2) {
     halves.push(Prisma.sql`SELECT a."id", a."labelId", a."firstRecordId" AS "recordId", a."secondRecordId" AS "relatedId", 1 AS "side"
-      FROM "Association" a WHERE a."firstRecordId" IN (${ids})${label}`);
+      FROM "Association" a WHERE ${inIds(provider, Prisma.sql`a."firstRecordId"`, recordIds)}${label}`);
   }
   if (filter.side !== 1) {
     halves.push(Prisma.sql`SELECT a."id", a."labelId", a."secondRecordId" AS "recordId", a."firstRecordId" AS "relatedId", 2 AS "side"
-      FROM "Association" a WHERE a."secondRecordId" IN (${ids})${label}`);
+      FROM "Association" a WHERE ${inIds(provider, Prisma.sql`a."secondRecordId"`, recordIds)}${label}`);
   }
   const union = Prisma.sql`(${Prisma.join(halves, ' UNION ALL ')}) s`;
   if (!isRestricted(viewer) && filter.relatedObjectId === undefined) return union;
@@ -207,8 +207,7 @@ function firstRows(
   afterId: number,
   take: number,
 ): Prisma.Sql {
-  // Record ids are integers read from the database: inlined, so VALUES needs no typed parameters.
-  const values = Prisma.raw(`(VALUES ${recordIds.map((id) => `(${Math.trunc(Number(id))})`).join(', ')}) v`);
+  const values = idTable(provider, recordIds, 'v');
   const join = isRestricted(viewer) || filter.relatedObjectId !== undefined;
   const half = (side: Side) => {
     const own = Prisma.raw(side === 1 ? '"firstRecordId"' : '"secondRecordId"');
@@ -220,11 +219,11 @@ function firstRows(
         }`
       : Prisma.empty;
     const limited = Prisma.sql`FROM "Association" b${join ? Prisma.raw(' CROSS JOIN "Record" r') : Prisma.empty}
-      WHERE b.${own} = v.column1 AND b."id" > ${afterId}${label}${related} ORDER BY b."id" LIMIT ${take}`;
+      WHERE b.${own} = v.value AND b."id" > ${afterId}${label}${related} ORDER BY b."id" LIMIT ${take}`;
     return provider === 'postgresql'
-      ? Prisma.sql`SELECT a."id", a."labelId", v.column1 AS "recordId", a.${other} AS "relatedId", ${Prisma.raw(String(side))} AS "side"
+      ? Prisma.sql`SELECT a."id", a."labelId", v.value AS "recordId", a.${other} AS "relatedId", ${Prisma.raw(String(side))} AS "side"
           FROM ${values} CROSS JOIN LATERAL (SELECT b."id", b."labelId", b.${other} ${limited}) a`
-      : Prisma.sql`SELECT a."id", a."labelId", v.column1 AS "recordId", a.${other} AS "relatedId", ${Prisma.raw(String(side))} AS "side"
+      : Prisma.sql`SELECT a."id", a."labelId", v.value AS "recordId", a.${other} AS "relatedId", ${Prisma.raw(String(side))} AS "side"
           FROM ${values} JOIN "Association" a ON a."id" IN (SELECT b."id" ${limited})`;
   };
   const sides: Side[] = filter.side === undefined ? [1, 2] : [filter.side];
@@ -302,7 +301,7 @@ export function createLoaders(viewer: Viewer) {
   const cacheKeyFn = (key: object) => JSON.stringify(key);
   const record = new DataLoader<number, RecordModel | null>(async (ids) => {
     const rows = await reader.rows(Prisma.sql`
-      SELECT * FROM "Record" r WHERE r."id" IN (${Prisma.join(ids)}) AND ${visibleRecordSql(viewer, 'r')}`);
+      SELECT * FROM "Record" r WHERE ${inIds(provider, Prisma.sql`r."id"`, ids)} AND ${visibleRecordSql(viewer, 'r')}`);
     return byId(ids, rows.map((row) => recordRow(row)));
   });
 
@@ -341,7 +340,7 @@ export function createLoaders(viewer: Viewer) {
         SELECT a."labelId", COUNT(*) AS n FROM "Association" a
         JOIN "Record" f ON f."id" = a."firstRecordId"
         JOIN "Record" s ON s."id" = a."secondRecordId"
-        WHERE a."labelId" IN (${Prisma.join([...labelIds])})
+        WHERE ${inIds(provider, Prisma.sql`a."labelId"`, labelIds)}
           AND ${visibleRecordSql(viewer, 'f')} AND ${visibleRecordSql(viewer, 's')}
         GROUP BY a."labelId"`);
       const counts = new Map(rows.map((row) => [num(row.labelId), num(row.n)]));
@@ -353,11 +352,11 @@ export function createLoaders(viewer: Viewer) {
         SELECT linked."labelId", COUNT(*) AS n FROM (
           SELECT a."labelId", a."firstRecordId" AS "recordId" FROM "Association" a
             JOIN "Record" f ON f."id" = a."firstRecordId" JOIN "Record" s ON s."id" = a."secondRecordId"
-            WHERE a."labelId" IN (${Prisma.join([...labelIds])}) AND ${visibleRecordSql(viewer, 'f')} AND ${visibleRecordSql(viewer, 's')}
+            WHERE ${inIds(provider, Prisma.sql`a."labelId"`, labelIds)} AND ${visibleRecordSql(viewer, 'f')} AND ${visibleRecordSql(viewer, 's')}
           UNION
           SELECT a."labelId", a."secondRecordId" AS "recordId" FROM "Association" a
             JOIN "Record" f ON f."id" = a."firstRecordId" JOIN "Record" s ON s."id" = a."secondRecordId"
-            WHERE a."labelId" IN (${Prisma.join([...labelIds])}) AND ${visibleRecordSql(viewer, 'f')} AND ${visibleRecordSql(viewer, 's')}
+            WHERE ${inIds(provider, Prisma.sql`a."labelId"`, labelIds)} AND ${visibleRecordSql(viewer, 'f')} AND ${visibleRecordSql(viewer, 's')}
         ) linked
         GROUP BY linked."labelId"`);
       const counts = new Map(rows.map((row) => [num(row.labelId), num(row.n)]));

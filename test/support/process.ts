@@ -9,12 +9,12 @@ export interface Finished {
   stderr: string;
 }
 
-/** Runs the `relate` command as a user would (bin/relate.js), against the given database. */
-export function relate(args: string[], env: Record<string, string>): Promise<Finished> {
+/** Runs `node <args>` in the project folder to completion, with extra environment. */
+export function runNode(args: string[], env: Record<string, string>): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/relate.js', ...args], {
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, ...env, LOG_LEVEL: 'error' },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -25,6 +25,10 @@ export function relate(args: string[], env: Record<string, string>): Promise<Fin
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Runs the `relate` command as a user would (bin/relate.js), against the given database. */
+export const relate = (args: string[], env: Record<string, string>) =>
+  runNode(['bin/relate.js', ...args], { ...env, LOG_LEVEL: 'error' });
 
 export interface RunningServer {
   child: ChildProcess;
