@@ -4,7 +4,7 @@ import { encodeGlobalId } from '../services/ids.js';
 import { createObject } from '../services/objects.js';
 import { createLabel } from '../services/labels.js';
 import { describeRecord } from '../services/records.js';
-import type { Viewer } from '../services/viewer.js';
+import { adminViewer } from '../services/viewer.js';
 import { createUser, createWorkspace } from '../services/workspaces.js';
 
 /**
@@ -104,7 +104,7 @@ export async function seedScale(n: number): Promise<ScaleResult> {
   // The per-label record limit is raised so that a label can span the whole data set; the
   // per-contact limit stays at its default so hubs meet it.
   await prisma.workspace.update({ where: { id: workspace.id }, data: { maxRecordsPerLabel: Math.max(1000, 2 * n) } });
-  const viewer: Viewer = { userId: admin.id, workspaceId: workspace.id, role: 'ADMIN', access: new Map() };
+  const viewer = adminViewer(workspace.id, admin.id);
   const limit = 10;
 
   const company = await createObject(viewer, {

@@ -285,19 +285,51 @@ function memo<T>(load: () => Promise<T>): () => Promise<T> {
   return () => (promise ??= load());
 }
 
+interface Indexed<T extends { id: number; key: string }> {
+  list: T[];
+  byId: Map<number, T>;
+  byKey: Map<string, T>;
+}
+
+const indexed = <T extends { id: number; key: string }>(rows: T[]): Indexed<T> => ({
+  list: rows,
+  byId: new Map(rows.map((row) => [row.id, row])),
+  byKey: new Map(rows.map((row) => [row.key, row])),
+});
+
+const readObjects = async (workspaceId: number) =>
+  indexed((await reader.rows(Prisma.sql`SELECT * FROM "Object" WHERE "workspaceId" = ${workspaceId} ORDER BY "id"`)).map(objectRow));
+const readLabels = async (workspaceId: number) =>
+  indexed(
+    (await reader.rows(Prisma.sql`SELECT * FROM "AssociationLabel" WHERE "workspaceId" = ${workspaceId} ORDER BY "id"`)).map(labelRow),
+  );
+
+/**
+ * Objects and labels of a workspace, shared by the requests of this process and keyed by the
+ * workspace's schemaVersion, which every change to them bumps in its own transaction and every
+ * request reads with its authentication (see services/metadata.ts): in steady state they cost no
+ * statement at all, and a committed change is never served stale.
+ */
+const metadataCache = new Map<string, Promise<Indexed<ObjectModel>> | Promise<Indexed<AssociationLabel>>>();
+function cachedMetadata<T>(kind: 'objects' | 'labels', viewer: Viewer, read: () => Promise<T>): Promise<T> {
+  const key = `${kind}:${viewer.workspaceId}:${viewer.schemaVersion}`;
+  let entry = metadataCache.get(key) as Promise<T> | undefined;
+  if (!entry) {
+    if (metadataCache.size > 2000) metadataCache.clear();
+    entry = read();
+    entry.catch(() => metadataCache.delete(key));
+    metadataCache.set(key, entry as never);
+  }
+  return entry;
+}
+
 export function createLoaders(viewer: Viewer) {
-  const objects = memo(async () => {
-    const rows = (
-      await reader.rows(Prisma.sql`SELECT * FROM "Object" WHERE "workspaceId" = ${viewer.workspaceId} ORDER BY "id"`)
-    ).map(objectRow);
-    return { list: rows, byId: new Map(rows.map((row) => [row.id, row])), byKey: new Map(rows.map((row) => [row.key, row])) };
-  });
-  const labels = memo(async () => {
-    const rows = (
-      await reader.rows(Prisma.sql`SELECT * FROM "AssociationLabel" WHERE "workspaceId" = ${viewer.workspaceId} ORDER BY "id"`)
-    ).map(labelRow);
-    return { list: rows, byId: new Map(rows.map((row) => [row.id, row])), byKey: new Map(rows.map((row) => [row.key, row])) };
-  });
+  const objects = () => cachedMetadata('objects', viewer, () => readObjects(viewer.workspaceId));
+  const labels = () => cachedMetadata('labels', viewer, () => readLabels(viewer.workspaceId));
+  // Something created by a mutation earlier in this same request is newer than the request's
+  // version: read it afresh (once per request) rather than answer without it.
+  const freshObjects = memo(() => readObjects(viewer.workspaceId));
+  const freshLabels = memo(() => readLabels(viewer.workspaceId));
   const cacheKeyFn = (key: object) => JSON.stringify(key);
   const record = new DataLoader<number, RecordModel | null>(async (ids) => {
     const rows = await reader.rows(Prisma.sql`
@@ -306,12 +338,13 @@ export function createLoaders(viewer: Viewer) {
   });
 
   return {
-    /** Every object of the workspace (a handful), read once per request. */
+    /** Every object of the workspace (a handful). */
     objects,
-    /** Every association label of the workspace, read once per request. */
+    /** Every association label of the workspace. */
     labels,
-    object: async (id: number): Promise<ObjectModel> => (await objects()).byId.get(id)!,
-    label: async (id: number): Promise<AssociationLabel | undefined> => (await labels()).byId.get(id),
+    object: async (id: number): Promise<ObjectModel> => (await objects()).byId.get(id) ?? (await freshObjects()).byId.get(id)!,
+    label: async (id: number): Promise<AssociationLabel | undefined> =>
+      (await labels()).byId.get(id) ?? (await freshLabels()).byId.get(id),
     fields: new DataLoader<number, Field[]>(async (objectIds) => {
       const rows = await prisma.field.findMany({ where: { objectId: { in: [...objectIds] } }, orderBy: { position: 'asc' } });
       return objectIds.map((id) => rows.filter((row) => row.objectId === id));

@@ -28,6 +28,7 @@ interface AuthRow {
   userId: number | bigint;
   workspaceId: number | bigint;
   role: Role;
+  schemaVersion: number | bigint;
   objectId: number | bigint | null;
   access: RecordAccess | null;
 }
@@ -40,9 +41,10 @@ interface AuthRow {
 export async function authenticate(key: string): Promise<Viewer | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
   const rows = await reader.rows<AuthRow>(Prisma.sql`
-    SELECT u."id" AS "userId", u."workspaceId", u."role", p."objectId", p."access"
+    SELECT u."id" AS "userId", u."workspaceId", u."role", w."schemaVersion", p."objectId", p."access"
     FROM "ApiKey" k
     JOIN "User" u ON u."id" = k."userId"
+    JOIN "Workspace" w ON w."id" = u."workspaceId"
     LEFT JOIN "ObjectPermission" p ON p."userId" = u."id"
     WHERE k."hash" = ${hashApiKey(key)} AND k."revokedAt" IS NULL`);
   const first = rows[0];
@@ -53,6 +55,7 @@ export async function authenticate(key: string): Promise<Viewer | null> {
     userId: Number(first.userId),
     workspaceId: Number(first.workspaceId),
     role: first.role,
+    schemaVersion: Number(first.schemaVersion),
     access: first.role === 'ADMIN' ? new Map() : access,
   };
 }

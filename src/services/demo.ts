@@ -3,7 +3,7 @@ import { createObject } from './objects.js';
 import { createRecord } from './records.js';
 import { createLabel } from './labels.js';
 import { linkRecords } from './links.js';
-import type { Viewer } from './viewer.js';
+import { adminViewer } from './viewer.js';
 import { createWorkspace } from './workspaces.js';
 
 const CONTACTS = [
@@ -33,7 +33,7 @@ export async function seedDemo() {
     adminName: 'Demo Admin',
     adminEmail: 'admin@demo.example.com',
   });
-  const viewer: Viewer = { userId: user.id, workspaceId: workspace.id, role: 'ADMIN', access: new Map() };
+  const viewer = adminViewer(workspace.id, user.id);
   await createObject(viewer, {
     key: 'custom_objects.cars',
     singularName: 'Car',

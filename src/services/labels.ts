@@ -3,6 +3,7 @@ import { prisma, type Tx } from '../db/index.js';
 import { ConflictError, LabelInUseError, LimitExceededError, NotFoundError, ValidationError } from './errors.js';
 import { removeAssociations } from './links.js';
 import { lockedTransaction } from './lock.js';
+import { bumpSchemaVersion } from './metadata.js';
 import { findObjectByKey } from './objects.js';
 import { requireAdmin, type Viewer } from './viewer.js';
 
@@ -103,6 +104,7 @@ export async function createLabel(viewer: Viewer, input: CreateLabelInput) {
     } else {
       key = await uniqueKey(tx, viewer.workspaceId, deriveLabelKey(firstLabel, secondLabel, input.type));
     }
+    await bumpSchemaVersion(tx, viewer.workspaceId);
     return tx.associationLabel.create({
       data: {
         workspaceId: viewer.workspaceId,
@@ -132,6 +134,7 @@ export async function updateLabel(
   requireAdmin(viewer);
   return prisma.$transaction(async (tx) => {
     const label = await findLabel(tx, viewer, input.id);
+    await bumpSchemaVersion(tx, viewer.workspaceId);
     const firstLabel = input.firstLabel == null ? label.firstLabel : labelName(input.firstLabel, 'firstLabel');
     const secondLabel = input.secondLabel == null ? label.secondLabel : labelName(input.secondLabel, 'secondLabel');
     if (label.type === 'SINGLE') {
@@ -163,6 +166,7 @@ export async function deleteLabel(viewer: Viewer, input: { id: number | null; fo
     }
     const removedAssociations = await removeAssociations(tx, viewer, { labelId: label.id });
     await tx.associationLabel.delete({ where: { id: label.id } });
+    await bumpSchemaVersion(tx, viewer.workspaceId);
     return { label, removedAssociations };
   });
 }

@@ -2,6 +2,7 @@ import type { FieldType } from '../db/generated/sqlite/enums.js';
 import { prisma, type Tx } from '../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { lockedTransaction } from './lock.js';
+import { bumpSchemaVersion } from './metadata.js';
 import type { FieldDef } from './properties.js';
 import { requireAdmin, type Viewer } from './viewer.js';
 
@@ -93,6 +94,7 @@ export async function createObject(
   return lockedTransaction(viewer.workspaceId, async (tx) => {
     const clash = await tx.objectModel.findUnique({ where: { workspaceId_key: { workspaceId: viewer.workspaceId, key } } });
     if (clash) throw new ConflictError(`An object with key "${key}" already exists.`);
+    await bumpSchemaVersion(tx, viewer.workspaceId);
     return tx.objectModel.create({ data });
   });
 }
@@ -123,6 +125,7 @@ export async function updateObject(
     }
     const withRecords = added.some((field) => field.required) && (await tx.recordModel.count({ where: { objectId: object.id }, take: 1 })) > 0;
     if (withRecords) throw new ValidationError('A required field cannot be added to an object that has records.', 'addFields');
+    await bumpSchemaVersion(tx, viewer.workspaceId);
     return tx.objectModel.update({
       where: { id: object.id },
       data: {
@@ -147,6 +150,7 @@ export async function deleteObject(viewer: Viewer, id: number | null) {
     });
     if (labels > 0) throw new ConflictError(`The object is used by ${labels} association label(s); delete them first.`);
     await tx.objectModel.delete({ where: { id: object.id } });
+    await bumpSchemaVersion(tx, viewer.workspaceId);
     return object;
   });
 }

@@ -6,8 +6,15 @@ export interface Viewer {
   userId: number;
   workspaceId: number;
   role: Role;
+  /** The workspace's schemaVersion when the request began (keys the objects/labels cache). */
+  schemaVersion: number;
   /** Objects with a restricted access (objects without an entry are ALL). Empty for admins. */
   access: ReadonlyMap<number, RecordAccess>;
+}
+
+/** The admin of a workspace acting from the server itself (seeding, the CLI). */
+export function adminViewer(workspaceId: number, userId: number): Viewer {
+  return { userId, workspaceId, role: 'ADMIN', schemaVersion: 0, access: new Map() };
 }
 
 export function isAdmin(viewer: Viewer): boolean {
