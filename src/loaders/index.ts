@@ -87,19 +87,27 @@ const RELATED_RECORD_COLUMNS = Prisma.sql`r."id" AS "rId", r."workspaceId" AS "r
 /** A DateTime read on the bare driver: a Date (PostgreSQL), or the stored ISO text (SQLite). */
 const asDate = (value: unknown): Date => (value instanceof Date ? value : new Date(value as string));
 
-/** A "Record" row read on the bare driver, its columns named with `prefix`. */
-function recordRow(raw: Record<string, unknown>, prefix = ''): RecordModel {
-  const column = (name: string) => raw[prefix ? `${prefix}${name[0]!.toUpperCase()}${name.slice(1)}` : name];
+const RECORD_FIELDS = ['id', 'workspaceId', 'objectId', 'properties', 'displayName', 'searchText', 'ownerId', 'createdAt', 'updatedAt'] as const;
+type RecordColumns = Record<(typeof RECORD_FIELDS)[number], string>;
+/** Column names of a "Record" row as selected plainly, and as RELATED_RECORD_COLUMNS names them. */
+const PLAIN: RecordColumns = Object.fromEntries(RECORD_FIELDS.map((field) => [field, field])) as RecordColumns;
+const RELATED: RecordColumns = Object.fromEntries(
+  RECORD_FIELDS.map((field) => [field, `r${field[0]!.toUpperCase()}${field.slice(1)}`]),
+) as RecordColumns;
+
+/** A "Record" row read on the bare driver. */
+function recordRow(raw: Record<string, unknown>, columns: RecordColumns = PLAIN): RecordModel {
+  const ownerId = raw[columns.ownerId];
   return {
-    id: num(column('id')),
-    workspaceId: num(column('workspaceId')),
-    objectId: num(column('objectId')),
-    properties: String(column('properties')),
-    displayName: String(column('displayName')),
-    searchText: String(column('searchText')),
-    ownerId: column('ownerId') === null ? null : num(column('ownerId')),
-    createdAt: asDate(column('createdAt')),
-    updatedAt: asDate(column('updatedAt')),
+    id: num(raw[columns.id]),
+    workspaceId: num(raw[columns.workspaceId]),
+    objectId: num(raw[columns.objectId]),
+    properties: String(raw[columns.properties]),
+    displayName: String(raw[columns.displayName]),
+    searchText: String(raw[columns.searchText]),
+    ownerId: ownerId === null ? null : num(ownerId),
+    createdAt: asDate(raw[columns.createdAt]),
+    updatedAt: asDate(raw[columns.updatedAt]),
   };
 }
 
@@ -184,13 +192,11 @@ async function loadAssociationPages(
       relatedId: num(raw.relatedId),
       side: num(raw.side) as Side,
     };
-    prime(recordRow(raw, 'r'));
+    prime(recordRow(raw, RELATED));
     pageFor(num(raw.g), row.recordId).rows.push(row);
   }
-  return keys.map((key) => {
-    const g = shapes.findIndex((group) => group.includes(key));
-    return pageFor(g, key.recordId);
-  });
+  const shapeOf = new Map(shapes.flatMap((group, g) => group.map((key) => [key, g] as const)));
+  return keys.map((key) => pageFor(shapeOf.get(key)!, key.recordId));
 }
 
 /**
