@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { Prisma } from './client.js';
 import { sqlitePath } from './migrate.js';
 import { SQLITE_PRAGMAS } from './adapters.js';
+import { logger } from '../logger.js';
 import { recordStatement } from './statements.js';
 
 /**
@@ -51,6 +52,9 @@ const types = {
 
 function postgresReader(url: string, poolSize: number): Reader {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+  // An idle connection the server closes (a restart, an administrator) must not take the
+  // process down: the pool replaces it on the next query.
+  pool.on('error', (error) => logger.warn('idle PostgreSQL connection lost', { error: error.message }));
   // Named statements: each connection parses and plans a statement text once. The texts do not
   // depend on how many ids a batch has (see idList), so there are few of them.
   const names = new Map<string, string>();
