@@ -156,6 +156,10 @@ describe('setObjectPermission and User.objectPermissions', () => {
     expect(data(await admin(PERMISSIONS, { id: user.id })).node.objectPermissions).toEqual(expected);
     const own = data(await user.gql(`{ viewer { user { objectPermissions { object { key } access } } } }`));
     expect(own.viewer.user.objectPermissions).toEqual(expected);
+    // Another user's permissions are for admins only.
+    const other = await user.gql(PERMISSIONS, { id: assigned.id });
+    expect(other.data?.node ?? null).toBeNull();
+    expect(other.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     // And they take effect on the user's next request.
     expect(data(await user.gql(RECORDS, { objectKey: 'contact' })).records.totalCount).toBe(0);
     await setAccess(admin, user.id, 'contact', 'ALL');

@@ -33,7 +33,9 @@ export const UserRef = builder.prismaNode('User', {
     role: t.field({ type: RoleEnum, resolve: (user) => user.role }),
     objectPermissions: t.field({
       type: [ObjectPermissionRef],
-      description: 'Restricted objects of this user; objects without an entry are ALL. Admins see everything.',
+      description:
+        'Restricted objects of this user; objects without an entry are ALL. Admins see everything. Readable by admins and by the user.',
+      authScopes: (user, _args, ctx) => (user.id === ctx.viewer.userId ? true : { admin: true }),
       resolve: (user) =>
         user.role === 'ADMIN' ? [] : prisma.objectPermission.findMany({ where: { userId: user.id }, orderBy: { objectId: 'asc' } }),
     }),
