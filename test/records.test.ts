@@ -564,3 +564,30 @@ describe('records filter: search', () => {
     expect(await search(GEAR, 'quiver')).toEqual(['Shiny Quiver']);
   });
 });
+
+describe('variables inside a properties object', () => {
+  it('are read like literal values (createRecord and updateRecord)', async () => {
+    const ws = await t.workspace();
+    const created = await ws.gql(
+      `mutation ($name: String!, $email: String!) {
+        createRecord(input: { objectKey: "contact", properties: { firstName: $name, email: $email } }) {
+          ... on CreateRecordSuccess { record { id displayName properties } }
+        }
+      }`,
+      { name: 'Vera', email: 'vera@example.com' },
+    );
+    expect(created.data.createRecord.record).toMatchObject({
+      displayName: 'Vera',
+      properties: { firstName: 'Vera', email: 'vera@example.com' },
+    });
+    const updated = await ws.gql(
+      `mutation ($id: ID!, $last: String!) {
+        updateRecord(input: { id: $id, properties: { lastName: $last } }) {
+          ... on UpdateRecordSuccess { record { displayName } }
+        }
+      }`,
+      { id: created.data.createRecord.record.id, last: 'Rubin' },
+    );
+    expect(updated.data.updateRecord.record.displayName).toBe('Vera Rubin');
+  });
+});

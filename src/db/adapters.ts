@@ -32,6 +32,27 @@ const statement = (sql: string): SqlQuery => ({ sql, args: [], argTypes: [] });
 const sqliteLikeEscape = (query: SqlQuery): SqlQuery =>
   query.sql.includes(' LIKE ?') ? { ...query, sql: query.sql.replaceAll(' LIKE ?', " LIKE ? ESCAPE '\\'") } : query;
 
+const isBusy = (error: unknown) =>
+  (error as { cause?: { originalCode?: string } } | undefined)?.cause?.originalCode?.startsWith('SQLITE_BUSY') ?? false;
+
+/**
+ * Retries a statement while another process holds SQLite's write lock, waiting between tries
+ * without blocking the event loop (up to 10 s). SQLite's own busy timeout would sleep inside the
+ * synchronous driver and stall every other request of the process meanwhile, so the write
+ * connection has none (busy_timeout = 0).
+ */
+async function whileBusy<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 25)) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())));
+    }
+  }
+}
+
 /**
  * Wraps a connected adapter so that every statement is counted for the current request.
  * With `serialize` (SQLite: one connection), it also makes transactions exclusive:
@@ -65,7 +86,7 @@ class CountingAdapter implements SqlDriverAdapter {
     if (!this.#lock) return fn();
     const release = await this.#lock.acquire();
     try {
-      return await fn();
+      return await whileBusy(fn);
     } finally {
       release();
     }
@@ -95,7 +116,7 @@ class CountingAdapter implements SqlDriverAdapter {
     if (!this.#lock) return countingTransaction(await this.#inner.startTransaction(isolationLevel));
     const release = await this.#lock.acquire();
     try {
-      await this.#inner.executeRaw(statement('BEGIN IMMEDIATE'));
+      await whileBusy(() => this.#inner.executeRaw(statement('BEGIN IMMEDIATE')));
     } catch (error) {
       release();
       throw error;
@@ -152,7 +173,8 @@ export const SQLITE_PRAGMAS = [
 ].join(';\n');
 
 export function sqliteAdapter(url: string): SqlDriverAdapterFactory {
-  return wrapFactory(new PrismaBetterSQLite3({ url }), true, SQLITE_PRAGMAS);
+  // No busy timeout on the write connection: whileBusy waits instead, off the event loop.
+  return wrapFactory(new PrismaBetterSQLite3({ url }), true, `${SQLITE_PRAGMAS};\nPRAGMA busy_timeout = 0`);
 }
 
 export function postgresAdapter(url: string, poolSize: number): SqlDriverAdapterFactory {
