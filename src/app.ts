@@ -88,7 +88,7 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const viewer = match ? await authenticate(match[1]!) : null;
       if (!viewer) throw unauthenticated('Invalid or revoked API key.');
-      return { viewer, loaders: createLoaders(viewer), requestId: request.headers.get('x-request-id') ?? randomUUID() };
+      return { viewer, loaders: createLoaders(viewer) };
     },
     maskedErrors: {
       maskError: (error, message) => maskError(error, message, randomUUID()),

@@ -4,5 +4,4 @@ import type { Viewer } from './services/viewer.js';
 export interface Context {
   viewer: Viewer;
   loaders: Loaders;
-  requestId: string;
 }

@@ -113,7 +113,7 @@ class CountingAdapter implements SqlDriverAdapter {
   }
 
   async startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
-    if (!this.#lock) return countingTransaction(await this.#inner.startTransaction(isolationLevel));
+    if (!this.#lock) return countingTransaction(await this.#inner.startTransaction(isolationLevel), this.#rewrite);
     const release = await this.#lock.acquire();
     try {
       await whileBusy(() => this.#inner.executeRaw(statement('BEGIN IMMEDIATE')));
@@ -122,32 +122,35 @@ class CountingAdapter implements SqlDriverAdapter {
       throw error;
     }
     const inner = this.#inner;
-    const rewrite = this.#rewrite;
     let open = true;
     const end = () => {
       if (open) release();
       open = false;
       return Promise.resolve();
     };
-    return {
+    // The engine sends COMMIT/ROLLBACK itself (usePhantomQuery: false); commit()/rollback() only
+    // hand the connection to the next waiter.
+    const tx: Transaction = {
       provider: inner.provider,
       adapterName: inner.adapterName,
       options: { usePhantomQuery: false },
-      queryRaw: (query) => (recordStatement(), inner.queryRaw(rewrite(query))),
-      executeRaw: (query) => (recordStatement(), inner.executeRaw(rewrite(query))),
+      queryRaw: (query) => inner.queryRaw(query),
+      executeRaw: (query) => inner.executeRaw(query),
       commit: end,
       rollback: end,
     };
+    return countingTransaction(tx, this.#rewrite);
   }
 }
 
-function countingTransaction(tx: Transaction): Transaction {
+/** A transaction whose statements are counted (and rewritten, for SQLite's LIKE). */
+function countingTransaction(tx: Transaction, rewrite: (query: SqlQuery) => SqlQuery = (query) => query): Transaction {
   return {
     provider: tx.provider,
     adapterName: tx.adapterName,
     options: tx.options,
-    queryRaw: (query) => (recordStatement(), tx.queryRaw(query)),
-    executeRaw: (query) => (recordStatement(), tx.executeRaw(query)),
+    queryRaw: (query) => (recordStatement(), tx.queryRaw(rewrite(query))),
+    executeRaw: (query) => (recordStatement(), tx.executeRaw(rewrite(query))),
     commit: () => tx.commit(),
     rollback: () => tx.rollback(),
   };

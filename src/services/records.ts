@@ -4,7 +4,7 @@ import { CONTACT_KEY, findObjectByKey } from './objects.js';
 import { parseProperties, validateProperties, type Properties } from './properties.js';
 import { removeAssociations } from './links.js';
 import { lockedTransaction } from './lock.js';
-import { accessTo, type Viewer } from './viewer.js';
+import { accessTo, isRestricted, type Viewer } from './viewer.js';
 import { visibleRecordWhere } from './visibility.js';
 
 interface ObjectLike {
@@ -107,8 +107,7 @@ export async function deleteRecord(viewer: Viewer, id: number | null) {
     // Every association goes (and is logged), but the answer only counts those whose other record
     // the viewer can see: a hidden record is never counted (SPEC rule 12).
     const visible = visibleRecordWhere(viewer);
-    const restricted = Array.isArray(visible.AND) && visible.AND.length > 0;
-    const visibleCount = restricted
+    const visibleCount = isRestricted(viewer)
       ? await tx.association.count({
           where: { OR: [{ firstRecordId: record.id, secondRecord: visible }, { secondRecordId: record.id, firstRecord: visible }] },
         })
