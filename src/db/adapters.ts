@@ -24,14 +24,6 @@ class Lock {
 
 const statement = (sql: string): SqlQuery => ({ sql, args: [], argTypes: [] });
 
-/**
- * Prisma's `contains`/`startsWith` become `LIKE ?` without an ESCAPE clause. PostgreSQL's LIKE
- * escapes with a backslash by default; SQLite's has no escape character unless told. Giving it
- * the same one lets callers escape `%` and `_` (as `\%`, `\_`) identically on both.
- */
-const sqliteLikeEscape = (query: SqlQuery): SqlQuery =>
-  query.sql.includes(' LIKE ?') ? { ...query, sql: query.sql.replaceAll(' LIKE ?', " LIKE ? ESCAPE '\\'") } : query;
-
 const isBusy = (error: unknown) =>
   (error as { cause?: { originalCode?: string } } | undefined)?.cause?.originalCode?.startsWith('SQLITE_BUSY') ?? false;
 
@@ -71,11 +63,9 @@ class CountingAdapter implements SqlDriverAdapter {
   readonly adapterName: string;
   readonly #inner: SqlDriverAdapter;
   readonly #lock: Lock | undefined;
-  readonly #rewrite: (query: SqlQuery) => SqlQuery;
 
   constructor(inner: SqlDriverAdapter, serialize: boolean) {
     this.#inner = inner;
-    this.#rewrite = inner.provider === 'sqlite' ? sqliteLikeEscape : (query) => query;
     this.provider = inner.provider;
     this.adapterName = inner.adapterName;
     this.#lock = serialize ? new Lock() : undefined;
@@ -93,11 +83,11 @@ class CountingAdapter implements SqlDriverAdapter {
   }
 
   queryRaw(query: SqlQuery) {
-    return this.#outside(() => this.#inner.queryRaw(this.#rewrite(query)));
+    return this.#outside(() => this.#inner.queryRaw(query));
   }
 
   executeRaw(query: SqlQuery) {
-    return this.#outside(() => this.#inner.executeRaw(this.#rewrite(query)));
+    return this.#outside(() => this.#inner.executeRaw(query));
   }
 
   executeScript(script: string) {
@@ -113,7 +103,7 @@ class CountingAdapter implements SqlDriverAdapter {
   }
 
   async startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
-    if (!this.#lock) return countingTransaction(await this.#inner.startTransaction(isolationLevel), this.#rewrite);
+    if (!this.#lock) return countingTransaction(await this.#inner.startTransaction(isolationLevel));
     const release = await this.#lock.acquire();
     try {
       await whileBusy(() => this.#inner.executeRaw(statement('BEGIN IMMEDIATE')));
@@ -139,18 +129,18 @@ class CountingAdapter implements SqlDriverAdapter {
       commit: end,
       rollback: end,
     };
-    return countingTransaction(tx, this.#rewrite);
+    return countingTransaction(tx);
   }
 }
 
-/** A transaction whose statements are counted (and rewritten, for SQLite's LIKE). */
-function countingTransaction(tx: Transaction, rewrite: (query: SqlQuery) => SqlQuery = (query) => query): Transaction {
+/** A transaction whose statements are counted. */
+function countingTransaction(tx: Transaction): Transaction {
   return {
     provider: tx.provider,
     adapterName: tx.adapterName,
     options: tx.options,
-    queryRaw: (query) => (recordStatement(), tx.queryRaw(rewrite(query))),
-    executeRaw: (query) => (recordStatement(), tx.executeRaw(rewrite(query))),
+    queryRaw: (query) => (recordStatement(), tx.queryRaw(query)),
+    executeRaw: (query) => (recordStatement(), tx.executeRaw(query)),
     commit: () => tx.commit(),
     rollback: () => tx.rollback(),
   };

@@ -43,11 +43,21 @@ function sqliteReader(url: string): Reader {
   };
 }
 
-/** timestamp(3) columns hold UTC without a zone: read them as UTC whatever the process's zone. */
+/**
+ * Timestamps stay text as the driver reads them (timestamp(3) on PostgreSQL, ISO or
+ * `YYYY-MM-DD HH:MM:SS` text on SQLite, all UTC) and become Dates only when a resolver asks:
+ * a page of related records carries two per row and rarely shows them.
+ */
+export function timestamp(value: unknown): Date {
+  if (value instanceof Date) return value;
+  const text = String(value);
+  return new Date(text.includes('T') ? text : `${text.replace(' ', 'T')}Z`);
+}
+
 const TIMESTAMP = 1114;
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === TIMESTAMP ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    oid === TIMESTAMP ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
 function postgresReader(url: string, poolSize: number): Reader {

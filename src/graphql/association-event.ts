@@ -1,4 +1,5 @@
 import { Prisma, reader } from '../db/index.js';
+import { timestamp } from '../db/reader.js';
 import type { Context } from '../context.js';
 import { encodeGlobalId } from '../services/ids.js';
 import { visibleRecordSql } from '../services/visibility.js';
@@ -65,7 +66,7 @@ export async function associationEvents(ctx: Context, recordId: number, args: Pa
     firstRecordId: Number(row.firstRecordId),
     secondRecordId: Number(row.secondRecordId),
     actorId: row.actorId === null ? null : Number(row.actorId),
-    at: new Date(row.at as string | Date),
+    at: timestamp(row.at),
   }));
   const total = async () => Number((await reader.rows<{ n: unknown }>(Prisma.sql`SELECT COUNT(*) AS n FROM ${from}`))[0]?.n ?? 0);
   return connectionOf(events, page, ctx, total, (event, cursor) => ({ cursor, node: event }));

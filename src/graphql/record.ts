@@ -1,11 +1,9 @@
-import type { AssociationLabel, Prisma, RecordModel } from '../db/generated/sqlite/client.js';
-import { prisma } from '../db/index.js';
+import type { AssociationLabel } from '../db/generated/sqlite/client.js';
 import type { Context } from '../context.js';
-import type { AssociationShape, Side, SideRow } from '../loaders/index.js';
+import type { AssociationShape, RecordListFilter, RecordRow, Side, SideRow } from '../loaders/index.js';
 import { encodeGlobalId } from '../services/ids.js';
 import { parseProperties } from '../services/properties.js';
 import { createRecord, deleteRecord, updateRecord } from '../services/records.js';
-import { visibleRecordWhere } from '../services/visibility.js';
 import { AssociationEventConnectionRef, associationEvents } from './association-event.js';
 import { AssociationLabelRef, AssociationRef, ObjectRef, RecordRef } from './refs.js';
 import { builder } from './builder.js';
@@ -56,7 +54,7 @@ builder.node(RecordRef, {
   }),
 });
 
-export const RecordConnectionRef = connectionType<RecordModel>('Record', RecordRef);
+export const RecordConnectionRef = connectionType<RecordRow>('Record', RecordRef);
 
 export interface RecordAssociationEdge extends Edge<AssociationShape> {
   relatedId: number;
@@ -97,7 +95,7 @@ async function filterIds(ctx: Context, labelKey?: string | null, objectKey?: str
 
 async function recordAssociations(
   ctx: Context,
-  record: RecordModel,
+  record: RecordRow,
   args: PageArgs & { labelKey?: string | null; objectKey?: string | null },
 ) {
   const page = pageOf(args, ctx);
@@ -124,7 +122,7 @@ interface GroupShape {
   totalCount: number;
 }
 
-async function associationGroups(ctx: Context, record: RecordModel, objectKey?: string | null): Promise<GroupShape[]> {
+async function associationGroups(ctx: Context, record: RecordRow, objectKey?: string | null): Promise<GroupShape[]> {
   const { relatedObjectId } = await filterIds(ctx, null, objectKey);
   const [counts, labels] = await Promise.all([
     ctx.loaders.groupCounts.load({ recordId: record.id, relatedObjectId }),
@@ -175,7 +173,7 @@ const AssociationGroupRef = builder.objectRef<GroupShape>('AssociationGroup').im
         const records = await ctx.loaders.record.loadMany(result.rows.map((row) => row.relatedId));
         return connectionOf(result.rows, page, ctx, group.totalCount, (row, cursor) => ({
           cursor,
-          node: records[result.rows.indexOf(row)] as RecordModel,
+          node: records[result.rows.indexOf(row)] as RecordRow,
         }));
       },
     }),
@@ -198,40 +196,19 @@ export const RecordFilterInput = builder.inputType('RecordFilter', {
 
 type RecordFilter = { search?: string | null; associatedWith?: { recordId: string; labelKey?: string | null } | null };
 
-async function recordWhere(ctx: Context, objectId: number, filter?: RecordFilter | null): Promise<Prisma.RecordModelWhereInput> {
-  const visible = visibleRecordWhere(ctx.viewer);
-  const where: Prisma.RecordModelWhereInput = { ...visible, objectId };
-  const and: Prisma.RecordModelWhereInput[] = [];
-  const search = filter?.search?.trim().toLowerCase();
-  // LIKE wildcards in the term match themselves.
-  if (search) and.push({ searchText: { contains: search.replace(/[\\%_]/g, (c) => `\\${c}`) } });
-  if (filter?.associatedWith) {
-    const otherId = idOf('Record', filter.associatedWith.recordId) ?? -1;
-    const { labelId } = await filterIds(ctx, filter.associatedWith.labelKey);
-    // The given record must itself be visible: a hidden one matches nothing, like a missing one.
-    const other = { id: otherId, ...visible };
-    and.push({
-      OR: [
-        { firstAssociations: { some: { labelId, secondRecord: other } } },
-        { secondAssociations: { some: { labelId, firstRecord: other } } },
-      ],
-    });
-  }
-  if (and.length) where.AND = [...((visible.AND as Prisma.RecordModelWhereInput[]) ?? []), ...and];
-  return where;
+async function recordListFilter(ctx: Context, objectId: number, filter?: RecordFilter | null): Promise<RecordListFilter> {
+  const search = filter?.search?.trim().toLowerCase() || undefined;
+  if (!filter?.associatedWith) return { objectId, search };
+  const { labelId } = await filterIds(ctx, filter.associatedWith.labelKey);
+  return { objectId, search, associatedWith: { recordId: idOf('Record', filter.associatedWith.recordId) ?? -1, labelId } };
 }
 
 /** A page of an object's records visible to the viewer, in creation order. */
 export async function recordConnection(ctx: Context, objectId: number, args: PageArgs & { filter?: RecordFilter | null }) {
   const page = pageOf(args, ctx);
-  const where = await recordWhere(ctx, objectId, args.filter);
-  const rows = await prisma.recordModel.findMany({
-    where: { ...where, id: { gt: page.afterId } },
-    orderBy: { id: 'asc' },
-    take: page.take,
-  });
-  for (const row of rows) ctx.loaders.record.prime(row.id, row);
-  return connectionOf(rows, page, ctx, () => prisma.recordModel.count({ where }), (row, cursor) => ({ cursor, node: row }));
+  const filter = await recordListFilter(ctx, objectId, args.filter);
+  const rows = await ctx.loaders.recordList(filter, page.afterId, page.take);
+  return connectionOf(rows, page, ctx, () => ctx.loaders.recordCount(filter), (row, cursor) => ({ cursor, node: row }));
 }
 
 const EMPTY_CONNECTION = {
@@ -282,12 +259,12 @@ const UpdateRecordInput = builder.inputType('UpdateRecordInput', {
 const DeleteRecordInput = builder.inputType('DeleteRecordInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
 
 const recordSuccess = (name: string) =>
-  builder.objectRef<RecordModel>(name).implement({
+  builder.objectRef<RecordRow>(name).implement({
     fields: (t) => ({ record: t.field({ type: RecordRef, resolve: (record) => record }) }),
   });
 
 const DeleteRecordSuccess = builder
-  .objectRef<{ record: RecordModel; removedAssociations: number }>('DeleteRecordSuccess')
+  .objectRef<{ record: RecordRow; removedAssociations: number }>('DeleteRecordSuccess')
   .implement({
     fields: (t) => ({
       deletedId: t.id({ resolve: ({ record }) => encodeGlobalId('Record', record.id) }),

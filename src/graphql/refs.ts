@@ -1,5 +1,5 @@
-import type { AssociationLabel, ObjectModel, RecordModel } from '../db/generated/sqlite/client.js';
-import type { AssociationShape } from '../loaders/index.js';
+import type { AssociationLabel, ObjectModel } from '../db/generated/sqlite/client.js';
+import type { AssociationShape, RecordRow } from '../loaders/index.js';
 import { builder } from './builder.js';
 
 /**
@@ -11,6 +11,6 @@ import { builder } from './builder.js';
  * request's batch loaders (src/loaders), which apply visibility inside one query per level.
  */
 export const ObjectRef = builder.objectRef<ObjectModel>('Object');
-export const RecordRef = builder.objectRef<RecordModel>('Record');
+export const RecordRef = builder.objectRef<RecordRow>('Record');
 export const AssociationLabelRef = builder.objectRef<AssociationLabel>('AssociationLabel');
 export const AssociationRef = builder.objectRef<AssociationShape>('Association');

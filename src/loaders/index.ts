@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Association, AssociationLabel, Field, ObjectModel, RecordModel, User } from '../db/generated/sqlite/client.js';
 import { Prisma, prisma, provider, reader } from '../db/index.js';
-import { idTable, inIds } from '../db/reader.js';
+import { idTable, inIds, timestamp } from '../db/reader.js';
 import { isRestricted, type Viewer } from '../services/viewer.js';
 import { visibleRecordSql } from '../services/visibility.js';
 
@@ -78,38 +78,53 @@ function sideRows(viewer: Viewer, recordIds: number[], filter: Omit<AssociationP
     WHERE r."id" = s."relatedId" AND ${visibleRecordSql(viewer, 'r')}${object}`;
 }
 
-/** Columns of the related record, read along with each page row. */
-/** The related record's columns, read along with each page row (prefixed, beside the row's own). */
-const RELATED_RECORD_COLUMNS = Prisma.sql`r."id" AS "rId", r."workspaceId" AS "rWorkspaceId", r."objectId" AS "rObjectId",
-  r."properties" AS "rProperties", r."displayName" AS "rDisplayName", r."searchText" AS "rSearchText",
-  r."ownerId" AS "rOwnerId", r."createdAt" AS "rCreatedAt", r."updatedAt" AS "rUpdatedAt"`;
+/** A record as the API reads it: every column but `searchText`, which only filters read. */
+export type RecordRow = Omit<RecordModel, 'searchText'>;
 
-/** A DateTime read on the bare driver: a Date (PostgreSQL), or the stored ISO text (SQLite). */
-const asDate = (value: unknown): Date => (value instanceof Date ? value : new Date(value as string));
-
-const RECORD_FIELDS = ['id', 'workspaceId', 'objectId', 'properties', 'displayName', 'searchText', 'ownerId', 'createdAt', 'updatedAt'] as const;
+const RECORD_FIELDS = ['id', 'workspaceId', 'objectId', 'properties', 'displayName', 'ownerId', 'createdAt', 'updatedAt'] as const;
 type RecordColumns = Record<(typeof RECORD_FIELDS)[number], string>;
-/** Column names of a "Record" row as selected plainly, and as RELATED_RECORD_COLUMNS names them. */
+/** Column names of a "Record" row as selected plainly, and as read beside a page row (prefixed). */
 const PLAIN: RecordColumns = Object.fromEntries(RECORD_FIELDS.map((field) => [field, field])) as RecordColumns;
 const RELATED: RecordColumns = Object.fromEntries(
   RECORD_FIELDS.map((field) => [field, `r${field[0]!.toUpperCase()}${field.slice(1)}`]),
 ) as RecordColumns;
+/** The select list of a "Record" row aliased `alias`, named as `columns` says. */
+export const recordColumns = (alias: string, columns: RecordColumns = PLAIN) =>
+  Prisma.raw(RECORD_FIELDS.map((field) => `${alias}."${field}" AS "${columns[field]}"`).join(', '));
 
-/** A "Record" row read on the bare driver. */
-function recordRow(raw: Record<string, unknown>, columns: RecordColumns = PLAIN): RecordModel {
-  const ownerId = raw[columns.ownerId];
-  return {
-    id: num(raw[columns.id]),
-    workspaceId: num(raw[columns.workspaceId]),
-    objectId: num(raw[columns.objectId]),
-    properties: String(raw[columns.properties]),
-    displayName: String(raw[columns.displayName]),
-    searchText: String(raw[columns.searchText]),
-    ownerId: ownerId === null ? null : num(ownerId),
-    createdAt: asDate(raw[columns.createdAt]),
-    updatedAt: asDate(raw[columns.updatedAt]),
-  };
+/** A "Record" row read on the bare driver; its timestamps are parsed when first read. */
+class StoredRecord implements RecordRow {
+  readonly id: number;
+  readonly workspaceId: number;
+  readonly objectId: number;
+  readonly properties: string;
+  readonly displayName: string;
+  readonly ownerId: number | null;
+  readonly #createdAt: unknown;
+  readonly #updatedAt: unknown;
+
+  constructor(raw: Record<string, unknown>, columns: RecordColumns) {
+    const ownerId = raw[columns.ownerId];
+    this.id = num(raw[columns.id]);
+    this.workspaceId = num(raw[columns.workspaceId]);
+    this.objectId = num(raw[columns.objectId]);
+    this.properties = String(raw[columns.properties]);
+    this.displayName = String(raw[columns.displayName]);
+    this.ownerId = ownerId === null ? null : num(ownerId);
+    this.#createdAt = raw[columns.createdAt];
+    this.#updatedAt = raw[columns.updatedAt];
+  }
+
+  get createdAt() {
+    return timestamp(this.#createdAt);
+  }
+
+  get updatedAt() {
+    return timestamp(this.#updatedAt);
+  }
 }
+
+export const recordRow = (raw: Record<string, unknown>, columns: RecordColumns = PLAIN): RecordRow => new StoredRecord(raw, columns);
 
 function objectRow(raw: Record<string, unknown>): ObjectModel {
   return {
@@ -120,8 +135,8 @@ function objectRow(raw: Record<string, unknown>): ObjectModel {
     pluralName: String(raw.pluralName),
     standard: Boolean(raw.standard),
     primaryProperty: String(raw.primaryProperty),
-    createdAt: asDate(raw.createdAt),
-    updatedAt: asDate(raw.updatedAt),
+    createdAt: timestamp(raw.createdAt),
+    updatedAt: timestamp(raw.updatedAt),
   };
 }
 
@@ -136,8 +151,8 @@ function labelRow(raw: Record<string, unknown>): AssociationLabel {
     secondObjectId: num(raw.secondObjectId),
     firstLabel: String(raw.firstLabel),
     secondLabel: String(raw.secondLabel),
-    createdAt: asDate(raw.createdAt),
-    updatedAt: asDate(raw.updatedAt),
+    createdAt: timestamp(raw.createdAt),
+    updatedAt: timestamp(raw.updatedAt),
   };
 }
 
@@ -149,7 +164,7 @@ function labelRow(raw: Record<string, unknown>): AssociationLabel {
 async function loadAssociationPages(
   viewer: Viewer,
   keys: readonly AssociationPageKey[],
-  prime: (record: RecordModel) => void,
+  prime: (record: RecordRow) => void,
 ): Promise<AssociationPage[]> {
   // Keys that differ only by record share one sub-select.
   const groups = new Map<string, AssociationPageKey[]>();
@@ -167,7 +182,7 @@ async function loadAssociationPages(
     // At most `take` rows per record and side come from the index; the two sides are merged by
     // id, and only the page's rows read their related record (CROSS JOIN: SQLite keeps the page
     // as the outer loop instead of scanning "Record").
-    return Prisma.sql`SELECT ${x}.*, ${RELATED_RECORD_COLUMNS} FROM (
+    return Prisma.sql`SELECT ${x}."g", ${x}."id", ${x}."labelId", ${x}."recordId", ${x}."side", ${recordColumns('r', RELATED)} FROM (
         SELECT ${Prisma.raw(String(g))} AS "g", s."id", s."labelId", s."recordId", s."relatedId", s."side",
           ROW_NUMBER() OVER (PARTITION BY s."recordId" ORDER BY s."id") AS "position"
         FROM (${firstRows(viewer, recordIds, { labelId, relatedObjectId, side }, afterId, take)}) s
@@ -189,7 +204,7 @@ async function loadAssociationPages(
       id: num(raw.id),
       labelId: num(raw.labelId),
       recordId: num(raw.recordId),
-      relatedId: num(raw.relatedId),
+      relatedId: num(raw.rId),
       side: num(raw.side) as Side,
     };
     prime(recordRow(raw, RELATED));
@@ -281,6 +296,46 @@ async function loadGroupCounts(
   return keys.map((key) => counts.get(JSON.stringify([key.recordId, key.relatedObjectId]))!);
 }
 
+/** Which records of an object a list shows (besides visibility). */
+export interface RecordListFilter {
+  objectId: number;
+  /** Lowercase text the display name, email or phone contains. */
+  search?: string | undefined;
+  /** Only records linked to this one (which must itself be visible), optionally under one label. */
+  associatedWith?: { recordId: number; labelId?: number | undefined } | undefined;
+}
+
+function recordListWhere(viewer: Viewer, filter: RecordListFilter): Prisma.Sql {
+  const parts = [Prisma.sql`r."objectId" = ${filter.objectId}`, visibleRecordSql(viewer, 'r')];
+  if (filter.search) {
+    // LIKE wildcards in the term match themselves.
+    const escaped = filter.search.replace(/[\\%_]/g, (c) => `\\${c}`);
+    parts.push(Prisma.sql`r."searchText" LIKE ${`%${escaped}%`} ESCAPE '\\'`);
+  }
+  if (filter.associatedWith) {
+    const { recordId, labelId } = filter.associatedWith;
+    const label = labelId === undefined ? Prisma.empty : Prisma.sql` AND a."labelId" = ${labelId}`;
+    parts.push(Prisma.sql`(EXISTS (SELECT 1 FROM "Association" a WHERE a."firstRecordId" = r."id" AND a."secondRecordId" = ${recordId}${label})
+      OR EXISTS (SELECT 1 FROM "Association" a WHERE a."secondRecordId" = r."id" AND a."firstRecordId" = ${recordId}${label}))
+      AND EXISTS (SELECT 1 FROM "Record" o WHERE o."id" = ${recordId} AND ${visibleRecordSql(viewer, 'o')})`);
+  }
+  return Prisma.join(parts, ' AND ');
+}
+
+/** A page of an object's records visible to the viewer, in id order, after `afterId`. */
+async function listRecords(viewer: Viewer, filter: RecordListFilter, afterId: number, take: number): Promise<RecordRow[]> {
+  const rows = await reader.rows(Prisma.sql`
+    SELECT ${recordColumns('r')} FROM "Record" r
+    WHERE ${recordListWhere(viewer, filter)} AND r."id" > ${afterId}
+    ORDER BY r."id" LIMIT ${take}`);
+  return rows.map((row) => recordRow(row));
+}
+
+async function countRecords(viewer: Viewer, filter: RecordListFilter): Promise<number> {
+  const rows = await reader.rows<{ n: unknown }>(Prisma.sql`SELECT COUNT(*) AS n FROM "Record" r WHERE ${recordListWhere(viewer, filter)}`);
+  return num(rows[0]?.n ?? 0);
+}
+
 function byId<T extends { id: number }>(ids: readonly number[], rows: T[]): (T | null)[] {
   const map = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => map.get(id) ?? null);
@@ -337,9 +392,9 @@ export function createLoaders(viewer: Viewer) {
   const freshObjects = memo(() => readObjects(viewer.workspaceId));
   const freshLabels = memo(() => readLabels(viewer.workspaceId));
   const cacheKeyFn = (key: object) => JSON.stringify(key);
-  const record = new DataLoader<number, RecordModel | null>(async (ids) => {
+  const record = new DataLoader<number, RecordRow | null>(async (ids) => {
     const rows = await reader.rows(Prisma.sql`
-      SELECT * FROM "Record" r WHERE ${inIds(provider, Prisma.sql`r."id"`, ids)} AND ${visibleRecordSql(viewer, 'r')}`);
+      SELECT ${recordColumns('r')} FROM "Record" r WHERE ${inIds(provider, Prisma.sql`r."id"`, ids)} AND ${visibleRecordSql(viewer, 'r')}`);
     return byId(ids, rows.map((row) => recordRow(row)));
   });
 
@@ -357,6 +412,13 @@ export function createLoaders(viewer: Viewer) {
     }),
     /** Records visible to the viewer, by id (null: missing or hidden). */
     record,
+    /** A page of an object's records; each is primed into `record`. */
+    recordList: async (filter: RecordListFilter, afterId: number, take: number) => {
+      const rows = await listRecords(viewer, filter, afterId, take);
+      for (const row of rows) record.prime(row.id, row);
+      return rows;
+    },
+    recordCount: (filter: RecordListFilter) => countRecords(viewer, filter),
     association: new DataLoader<number, Association | null>(async (ids) =>
       byId(ids, await prisma.association.findMany({ where: { id: { in: [...ids] }, workspaceId: viewer.workspaceId } })),
     ),
