@@ -62,7 +62,8 @@ function serve() {
     const statement = db.prepare(sql(() => '?'));
     query = async () => statement.all(workspaceId) as Row[];
   } else {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // Planned like Relate's reader (src/db/reader.ts), so the two differ only in what they run.
+    const pool = new pg.Pool({ connectionString: url, max: 10, options: '-c plan_cache_mode=force_generic_plan' });
     const text = sql((i) => `$${i}`);
     query = async () => (await pool.query<Row>({ name: 'q2', text, values: [workspaceId] })).rows;
   }

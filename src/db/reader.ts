@@ -61,7 +61,10 @@ const types = {
 };
 
 function postgresReader(url: string, poolSize: number): Reader {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+  // Generic plans: the statements are few and index-driven, with every list bound as one array,
+  // so a plan made once per connection fits every execution. Left to choose, PostgreSQL kept
+  // re-planning the association page statement on every execution (0.8 ms of bind each time).
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, options: '-c plan_cache_mode=force_generic_plan' });
   // An idle connection the server closes (a restart, an administrator) must not take the
   // process down: the pool replaces it on the next query.
   pool.on('error', (error) => logger.warn('idle PostgreSQL connection lost', { error: error.message }));

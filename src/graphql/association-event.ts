@@ -69,5 +69,5 @@ export async function associationEvents(ctx: Context, recordId: number, args: Pa
     at: timestamp(row.at),
   }));
   const total = async () => Number((await reader.rows<{ n: unknown }>(Prisma.sql`SELECT COUNT(*) AS n FROM ${from}`))[0]?.n ?? 0);
-  return connectionOf(events, page, ctx, total, (event, cursor) => ({ cursor, node: event }));
+  return connectionOf(events, page, ctx, total, (event) => ({ node: event }));
 }

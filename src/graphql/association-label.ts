@@ -57,10 +57,7 @@ builder.node(AssociationLabelRef, {
           orderBy: { id: 'asc' },
           take: page.take,
         });
-        return connectionOf(rows, page, ctx, () => prisma.association.count({ where }), (row, cursor) => ({
-          cursor,
-          node: row,
-        }));
+        return connectionOf(rows, page, ctx, () => prisma.association.count({ where }), (row) => ({ node: row }));
       },
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (label) => label.createdAt }),

@@ -34,7 +34,8 @@ export function pageOf(args: PageArgs, ctx: Context): Page {
 }
 
 export interface Edge<Node> {
-  cursor: string;
+  /** The id the edge's cursor encodes (encoded only if the cursor is asked for). */
+  cursorId: number;
   node: Node;
 }
 
@@ -48,21 +49,27 @@ export interface ConnectionShape<Node, E extends Edge<Node> = Edge<Node>> {
  * A connection from `take` = first + 1 rows ordered by id: the extra row only says there is a
  * next page.
  */
-export function connectionOf<Row extends { id: number }, E extends Edge<unknown>>(
+export function connectionOf<Row extends { id: number }, T extends object>(
   rows: Row[],
   page: Page,
   ctx: Context,
   totalCount: number | (() => Promise<number>),
-  toEdge: (row: Row, cursor: string) => E,
+  toEdge: (row: Row) => T,
 ) {
-  const edges = rows.slice(0, page.first).map((row) => toEdge(row, encodeCursor(ctx.viewer.workspaceId, row.id)));
+  const shown = rows.slice(0, page.first);
+  const edges = shown.map((row) => {
+    const edge = toEdge(row) as T & { cursorId: number };
+    edge.cursorId = row.id;
+    return edge;
+  });
+  const cursor = (row: Row | undefined) => (row ? encodeCursor(ctx.viewer.workspaceId, row.id) : null);
   return {
     edges,
     pageInfo: {
       hasNextPage: rows.length > page.first,
       hasPreviousPage: page.afterId > 0,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      startCursor: cursor(shown[0]),
+      endCursor: cursor(shown.at(-1)),
     },
     totalCount,
   };
@@ -91,7 +98,7 @@ export function connectionType<Node, E extends Edge<Node> = Edge<Node>>(
 ) {
   const EdgeRef = builder.objectRef<E>(options.edgeName ?? `${name}Edge`).implement({
     fields: (t) => ({
-      cursor: t.string({ resolve: (edge) => edge.cursor }),
+      cursor: t.string({ resolve: (edge, _args, ctx) => encodeCursor(ctx.viewer.workspaceId, edge.cursorId) }),
       node: t.field({ type: nodeType, resolve: (edge) => edge.node as never }),
       ...(options.edgeFields?.(t) as object),
     }),

@@ -57,7 +57,7 @@ builder.node(RecordRef, {
 export const RecordConnectionRef = connectionType<RecordRow>('Record', RecordRef);
 
 export interface RecordAssociationEdge extends Edge<AssociationShape> {
-  relatedId: number;
+  relatedRecord: RecordRow;
   relatedRole: string;
 }
 
@@ -69,7 +69,7 @@ const RecordAssociationConnectionRef = connectionType<AssociationShape, RecordAs
       relatedRecord: t.field({
         type: RecordRef,
         description: 'The record on the other side.',
-        resolve: async (edge, _args, ctx) => (await ctx.loaders.record.load(edge.relatedId))!,
+        resolve: (edge) => edge.relatedRecord,
       }),
       relatedRole: t.string({
         description: 'The name of the related record’s role, e.g. "Employee" on the manager’s page.',
@@ -105,10 +105,9 @@ async function recordAssociations(
     ctx.loaders.labels(),
   ]);
   const total = () => ctx.loaders.associationTotal.load({ recordId: record.id, ...filter });
-  return connectionOf(result.rows, page, ctx, total, (row, cursor) => ({
-    cursor,
+  return connectionOf(result.rows, page, ctx, total, (row) => ({
     node: asAssociation(row),
-    relatedId: row.relatedId,
+    relatedRecord: row.related,
     relatedRole: relatedRole(labels.byId.get(row.labelId)!, row.side),
   }));
 }
@@ -170,11 +169,7 @@ const AssociationGroupRef = builder.objectRef<GroupShape>('AssociationGroup').im
           labelId: group.label.id,
           side: group.side,
         });
-        const records = await ctx.loaders.record.loadMany(result.rows.map((row) => row.relatedId));
-        return connectionOf(result.rows, page, ctx, group.totalCount, (row, cursor) => ({
-          cursor,
-          node: records[result.rows.indexOf(row)] as RecordRow,
-        }));
+        return connectionOf(result.rows, page, ctx, group.totalCount, (row) => ({ node: row.related }));
       },
     }),
   }),
@@ -208,7 +203,7 @@ export async function recordConnection(ctx: Context, objectId: number, args: Pag
   const page = pageOf(args, ctx);
   const filter = await recordListFilter(ctx, objectId, args.filter);
   const rows = await ctx.loaders.recordList(filter, page.afterId, page.take);
-  return connectionOf(rows, page, ctx, () => ctx.loaders.recordCount(filter), (row, cursor) => ({ cursor, node: row }));
+  return connectionOf(rows, page, ctx, () => ctx.loaders.recordCount(filter), (row) => ({ node: row }));
 }
 
 const EMPTY_CONNECTION = {

@@ -21,6 +21,8 @@ export interface SideRow {
   recordId: number;
   relatedId: number;
   side: Side;
+  /** The record on the other side, read with the row. */
+  related: RecordRow;
 }
 
 export interface AssociationPageKey {
@@ -200,14 +202,16 @@ async function loadAssociationPages(
     return page;
   };
   for (const raw of rows) {
+    const related = recordRow(raw, RELATED);
     const row: SideRow = {
       id: num(raw.id),
       labelId: num(raw.labelId),
       recordId: num(raw.recordId),
-      relatedId: num(raw.rId),
+      relatedId: related.id,
       side: num(raw.side) as Side,
+      related,
     };
-    prime(recordRow(raw, RELATED));
+    prime(related);
     pageFor(num(raw.g), row.recordId).rows.push(row);
   }
   const shapeOf = new Map(shapes.flatMap((group, g) => group.map((key) => [key, g] as const)));
@@ -369,19 +373,27 @@ const readLabels = async (workspaceId: number) =>
  * Objects and labels of a workspace, shared by the requests of this process and keyed by the
  * workspace's schemaVersion, which every change to them bumps in its own transaction and every
  * request reads with its authentication (see services/metadata.ts): in steady state they cost no
- * statement at all, and a committed change is never served stale.
+ * statement at all, and a committed change is never served stale. Once read, they are handed
+ * out as values rather than promises, so the hundreds of lookups of a page resolve in place.
  */
-const metadataCache = new Map<string, Promise<Indexed<ObjectModel>> | Promise<Indexed<AssociationLabel>>>();
-function cachedMetadata<T>(kind: 'objects' | 'labels', viewer: Viewer, read: () => Promise<T>): Promise<T> {
+interface CacheEntry<T> {
+  promise: Promise<T>;
+  value?: T;
+}
+const metadataCache = new Map<string, CacheEntry<unknown>>();
+function cachedMetadata<T>(kind: 'objects' | 'labels', viewer: Viewer, read: () => Promise<T>): T | Promise<T> {
   const key = `${kind}:${viewer.workspaceId}:${viewer.schemaVersion}`;
-  let entry = metadataCache.get(key) as Promise<T> | undefined;
+  let entry = metadataCache.get(key) as CacheEntry<T> | undefined;
   if (!entry) {
     if (metadataCache.size > 2000) metadataCache.clear();
-    entry = read();
-    entry.catch(() => metadataCache.delete(key));
-    metadataCache.set(key, entry as never);
+    const created: CacheEntry<T> = { promise: read() };
+    created.promise.then(
+      (value) => (created.value = value),
+      () => metadataCache.delete(key),
+    );
+    metadataCache.set(key, (entry = created));
   }
-  return entry;
+  return entry.value ?? entry.promise;
 }
 
 export function createLoaders(viewer: Viewer) {
@@ -403,9 +415,14 @@ export function createLoaders(viewer: Viewer) {
     objects,
     /** Every association label of the workspace. */
     labels,
-    object: async (id: number): Promise<ObjectModel> => (await objects()).byId.get(id) ?? (await freshObjects()).byId.get(id)!,
-    label: async (id: number): Promise<AssociationLabel | undefined> =>
-      (await labels()).byId.get(id) ?? (await freshLabels()).byId.get(id),
+    object: (id: number): ObjectModel | Promise<ObjectModel> => {
+      const known = objects();
+      return (!(known instanceof Promise) && known.byId.get(id)) || (async () => (await known).byId.get(id) ?? (await freshObjects()).byId.get(id)!)();
+    },
+    label: (id: number): AssociationLabel | Promise<AssociationLabel | undefined> => {
+      const known = labels();
+      return (!(known instanceof Promise) && known.byId.get(id)) || (async () => (await known).byId.get(id) ?? (await freshLabels()).byId.get(id))();
+    },
     fields: new DataLoader<number, Field[]>(async (objectIds) => {
       const rows = await prisma.field.findMany({ where: { objectId: { in: [...objectIds] } }, orderBy: { position: 'asc' } });
       return objectIds.map((id) => rows.filter((row) => row.objectId === id));
