@@ -9,6 +9,7 @@ import type { Context } from './context.js';
 import { prisma } from './db/index.js';
 import { countStatements, type StatementCounter } from './db/statements.js';
 import { schema } from './graphql/index.js';
+import { asksRecordDetail } from './graphql/look-ahead.js';
 import { createLoaders } from './loaders/index.js';
 import { authenticate } from './services/api-keys.js';
 import { DomainError } from './services/errors.js';
@@ -58,6 +59,19 @@ function maskError(error: unknown, message: string, requestId: string): Error {
   });
 }
 
+/**
+ * Every operation gets its own batch loaders, made once its document is known: related records
+ * are read as summaries when the operation shows none of their details.
+ */
+function loadersPlugin(): Plugin<Context & ServerContext> {
+  return {
+    onExecute: ({ args, extendContext }) => {
+      const wholeRelatedRecords = asksRecordDetail(args.schema, args.document);
+      extendContext({ loaders: createLoaders(args.contextValue.viewer, { wholeRelatedRecords }) });
+    },
+  };
+}
+
 function statementsPlugin(): Plugin<Context & ServerContext> {
   return {
     onExecute: ({ args }) => ({
@@ -70,13 +84,16 @@ function statementsPlugin(): Plugin<Context & ServerContext> {
   };
 }
 
-export type App = YogaServerInstance<ServerContext, Context> & {
+/** What the context factory provides; the loaders are added per operation (loadersPlugin). */
+type RequestContext = Pick<Context, 'viewer'>;
+
+export type App = YogaServerInstance<ServerContext, RequestContext> & {
   /** Fetch with SQL statements counted for the request (read back in `extensions.sqlStatements`). */
   countedFetch: (input: string, init?: RequestInit) => Promise<Response>;
 };
 
 export function createApp({ config, graphiqlApiKey }: AppOptions): App {
-  const yoga = createYoga<ServerContext, Context>({
+  const yoga = createYoga<ServerContext, RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
@@ -88,7 +105,7 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const viewer = match ? await authenticate(match[1]!) : null;
       if (!viewer) throw unauthenticated('Invalid or revoked API key.');
-      return { viewer, loaders: createLoaders(viewer) };
+      return { viewer };
     },
     maskedErrors: {
       maskError: (error, message) => maskError(error, message, randomUUID()),
@@ -103,6 +120,7 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
         },
     renderGraphiQL,
     plugins: [
+      loadersPlugin(),
       // Queries compiled once (and cached per document) execute several times faster than
       // graphql-js interprets them: it matters for list pages with hundreds of edges. Mutations
       // stay interpreted: graphql-jit drops variables inside scalar literals, such as

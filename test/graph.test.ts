@@ -13,6 +13,10 @@ import {
   GraphReadNodesDocument,
   GraphReadTwoHopsDocument,
 } from './generated/graphql.js';
+import { execute, parse } from 'graphql';
+import { schema } from '../src/graphql/index.js';
+import { createLoaders } from '../src/loaders/index.js';
+import { authenticate } from '../src/services/api-keys.js';
 import { run, useTestApp, type TestWorkspace } from './helpers.js';
 import { createContact, createLabel, createNamedObject, createRecord, globalId, link, type Ref } from './support/fixtures.js';
 
@@ -190,6 +194,46 @@ describe('Record.associations: each association seen from this record', () => {
     expect(related.data.record.associations.edges.map((edge: any) => edge.relatedRecord)).toEqual([direct.data.record]);
     expect(related.data.record.associationGroups[0].records.edges.map((edge: any) => edge.node)).toEqual([direct.data.record]);
     await ws.gql(`mutation($id: ID!) { deleteRecord(input: { id: $id }) { __typename } }`, { id: car });
+  });
+
+  it('related records read without details (summaries) still answer details asked through fragments, or of a summary', async () => {
+    const summaryFields = 'id displayName owner { id } object { key }';
+    const allFields = `${summaryFields} properties createdAt updatedAt`;
+    const ownedCars = (response: any) => response.data.record.associations.edges.map((edge: any) => edge.relatedRecord);
+    const direct = (await ws.gql(`query($id: ID!) { record(id: $id) { ${allFields} } }`, { id: tesla.id })).data.record;
+    const { properties, createdAt, updatedAt, ...summary } = direct;
+    expect(properties).toEqual({ name: 'Tesla' });
+    expect([createdAt, updatedAt].every((value: string) => Date.parse(value) > 0)).toBe(true);
+
+    // No detail anywhere in the operation: related records are read as summaries.
+    const lean = await ws.gql(`query($id: ID!) { record(id: $id) { associations(labelKey: "owner") { edges { relatedRecord { ${summaryFields} } } } } }`, {
+      id: mia.id,
+    });
+    expect(ownedCars(lean)).toEqual([summary]);
+    // Details inside a fragment: read whole.
+    const whole = await ws.gql(
+      `query($id: ID!) { record(id: $id) { associations(labelKey: "owner") { edges { relatedRecord { ...Details } } } } }
+       fragment Details on Record { ${allFields} }`,
+      { id: mia.id },
+    );
+    expect(ownedCars(whole)).toEqual([direct]);
+    // …in the same statement as the summaries would have been: the look-ahead chose whole records.
+    const again = await ws.gql(`query($id: ID!) { record(id: $id) { associations(labelKey: "owner") { edges { relatedRecord { ${summaryFields} } } } } }`, {
+      id: mia.id,
+    });
+    expect(whole.extensions?.sqlStatements).toBe(again.extensions?.sqlStatements);
+
+    // A detail asked of a summary (the document look-ahead leaves no way to this over HTTP; it is
+    // the fallback) is read whole through the record loader.
+    const viewer = (await authenticate(ws.apiKey))!;
+    const result = await execute({
+      schema,
+      document: parse(`query($id: ID!) { record(id: $id) { associations(labelKey: "owner") { edges { relatedRecord { ${allFields} } } } } }`),
+      variableValues: { id: mia.id },
+      contextValue: { viewer, loaders: createLoaders(viewer, { wholeRelatedRecords: false }) },
+    });
+    expect(result.errors).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(result.data))).toEqual({ record: { associations: { edges: [{ relatedRecord: direct }] } } });
   });
 
   it('rejects first outside 1..100', async () => {

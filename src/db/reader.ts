@@ -50,8 +50,9 @@ function sqliteReader(url: string): Reader {
  */
 export function timestamp(value: unknown): Date {
   if (value instanceof Date) return value;
-  const text = String(value);
-  return new Date(text.includes('T') ? text : `${text.replace(' ', 'T')}Z`);
+  const text = String(value).replace(' ', 'T');
+  // PostgreSQL's text and JSON forms of timestamp(3) carry no zone: they are UTC.
+  return new Date(/(Z|[+-]\d\d:?\d\d)$/.test(text) ? text : `${text}Z`);
 }
 
 const TIMESTAMP = 1114;

@@ -1,16 +1,32 @@
 import type { AssociationLabel } from '../db/generated/sqlite/client.js';
 import type { Context } from '../context.js';
-import type { AssociationShape, RecordListFilter, RecordRow, Side, SideRow } from '../loaders/index.js';
+import { isWhole, type AnyRecord, type AssociationShape, type RecordListFilter, type RecordRow, type Side, type SideRow } from '../loaders/index.js';
 import { encodeGlobalId } from '../services/ids.js';
 import { parseProperties } from '../services/properties.js';
 import { createRecord, deleteRecord, updateRecord } from '../services/records.js';
 import { AssociationEventConnectionRef, associationEvents } from './association-event.js';
-import { AssociationLabelRef, AssociationRef, ObjectRef, RecordRef } from './refs.js';
+import { AssociationLabelRef, AssociationRef, ObjectRef, RECORD_DETAIL_FIELDS, RecordRef } from './refs.js';
 import { builder } from './builder.js';
 import { connectionOf, connectionType, pageArgs, pageOf, type Edge, type PageArgs } from './connection.js';
 import { resultUnion } from './errors.js';
 import { idOf, nodeId } from './ids.js';
 import { UserRef } from './user.js';
+
+/**
+ * Resolves a record detail, a field that a summary (see loaders) lacks: from the record itself,
+ * or, for a summary, from the whole record read through the request's loader (batched).
+ * Registers the field in RECORD_DETAIL_FIELDS, which decides whether a request reads summaries.
+ */
+function detail<T>(field: string, resolve: (record: RecordRow) => T) {
+  RECORD_DETAIL_FIELDS.add(field);
+  return (record: AnyRecord, _args: unknown, ctx: Context): T | Promise<T> => {
+    if (isWhole(record)) return resolve(record);
+    return ctx.loaders.record.load(record.id).then((whole) => {
+      if (!whole) throw new Error(`record ${record.id} is no longer readable`);
+      return resolve(whole);
+    });
+  };
+}
 
 builder.node(RecordRef, {
   description: 'An instance of an object (a contact, a car, …).',
@@ -21,14 +37,14 @@ builder.node(RecordRef, {
   fields: (t) => ({
     object: t.field({ type: ObjectRef, resolve: (record, _args, ctx) => ctx.loaders.object(record.objectId) }),
     displayName: t.exposeString('displayName'),
-    properties: t.field({ type: 'JSONObject', resolve: (record) => parseProperties(record.properties) }),
+    properties: t.field({ type: 'JSONObject', resolve: detail('properties', (record) => parseProperties(record.properties)) }),
     owner: t.field({
       type: UserRef,
       nullable: true,
       resolve: (record, _args, ctx) => (record.ownerId === null ? null : ctx.loaders.user.load(record.ownerId)),
     }),
-    createdAt: t.field({ type: 'DateTime', resolve: (record) => record.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (record) => record.updatedAt }),
+    createdAt: t.field({ type: 'DateTime', resolve: detail('createdAt', (record) => record.createdAt) }),
+    updatedAt: t.field({ type: 'DateTime', resolve: detail('updatedAt', (record) => record.updatedAt) }),
     associations: t.field({
       type: RecordAssociationConnectionRef,
       description: "This record's associations, each seen from this record.",
@@ -54,10 +70,10 @@ builder.node(RecordRef, {
   }),
 });
 
-export const RecordConnectionRef = connectionType<RecordRow>('Record', RecordRef);
+export const RecordConnectionRef = connectionType<AnyRecord>('Record', RecordRef);
 
 export interface RecordAssociationEdge extends Edge<AssociationShape> {
-  relatedRecord: RecordRow;
+  relatedRecord: AnyRecord;
   relatedRole: string;
 }
 
@@ -95,7 +111,7 @@ async function filterIds(ctx: Context, labelKey?: string | null, objectKey?: str
 
 async function recordAssociations(
   ctx: Context,
-  record: RecordRow,
+  record: AnyRecord,
   args: PageArgs & { labelKey?: string | null; objectKey?: string | null },
 ) {
   const page = pageOf(args, ctx);
@@ -121,7 +137,7 @@ interface GroupShape {
   totalCount: number;
 }
 
-async function associationGroups(ctx: Context, record: RecordRow, objectKey?: string | null): Promise<GroupShape[]> {
+async function associationGroups(ctx: Context, record: AnyRecord, objectKey?: string | null): Promise<GroupShape[]> {
   const { relatedObjectId } = await filterIds(ctx, null, objectKey);
   const [counts, labels] = await Promise.all([
     ctx.loaders.groupCounts.load({ recordId: record.id, relatedObjectId }),

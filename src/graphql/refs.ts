@@ -1,5 +1,5 @@
 import type { AssociationLabel, ObjectModel } from '../db/generated/sqlite/client.js';
-import type { AssociationShape, RecordRow } from '../loaders/index.js';
+import type { AnyRecord, AssociationShape } from '../loaders/index.js';
 import { builder } from './builder.js';
 
 /**
@@ -11,6 +11,8 @@ import { builder } from './builder.js';
  * request's batch loaders (src/loaders), which apply visibility inside one query per level.
  */
 export const ObjectRef = builder.objectRef<ObjectModel>('Object');
-export const RecordRef = builder.objectRef<RecordRow>('Record');
+export const RecordRef = builder.objectRef<AnyRecord>('Record');
+/** Fields of Record that a summary lacks (filled in by graphql/record.ts). */
+export const RECORD_DETAIL_FIELDS = new Set<string>();
 export const AssociationLabelRef = builder.objectRef<AssociationLabel>('AssociationLabel');
 export const AssociationRef = builder.objectRef<AssociationShape>('Association');

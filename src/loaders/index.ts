@@ -21,8 +21,8 @@ export interface SideRow {
   recordId: number;
   relatedId: number;
   side: Side;
-  /** The record on the other side, read with the row. */
-  related: RecordRow;
+  /** The record on the other side, read with the row (whole, or a summary: see createLoaders). */
+  related: AnyRecord;
 }
 
 export interface AssociationPageKey {
@@ -83,16 +83,10 @@ function sideRows(viewer: Viewer, recordIds: number[], filter: Omit<AssociationP
 /** A record as the API reads it: every column but `searchText`, which only filters read. */
 export type RecordRow = Omit<RecordModel, 'searchText'>;
 
+/** A record's columns, in the order a record tuple lists them. */
 const RECORD_FIELDS = ['id', 'workspaceId', 'objectId', 'properties', 'displayName', 'ownerId', 'createdAt', 'updatedAt'] as const;
-type RecordColumns = Record<(typeof RECORD_FIELDS)[number], string>;
-/** Column names of a "Record" row as selected plainly, and as read beside a page row (prefixed). */
-const PLAIN: RecordColumns = Object.fromEntries(RECORD_FIELDS.map((field) => [field, field])) as RecordColumns;
-const RELATED: RecordColumns = Object.fromEntries(
-  RECORD_FIELDS.map((field) => [field, `r${field[0]!.toUpperCase()}${field.slice(1)}`]),
-) as RecordColumns;
-/** The select list of a "Record" row aliased `alias`, named as `columns` says. */
-export const recordColumns = (alias: string, columns: RecordColumns = PLAIN) =>
-  Prisma.raw(RECORD_FIELDS.map((field) => `${alias}."${field}" AS "${columns[field]}"`).join(', '));
+/** The select list of a "Record" row aliased `alias`. */
+export const recordColumns = (alias: string) => Prisma.raw(RECORD_FIELDS.map((field) => `${alias}."${field}"`).join(', '));
 
 /** A "Record" row read on the bare driver; its timestamps are parsed when first read. */
 class StoredRecord implements RecordRow {
@@ -105,16 +99,17 @@ class StoredRecord implements RecordRow {
   readonly #createdAt: unknown;
   readonly #updatedAt: unknown;
 
-  constructor(raw: Record<string, unknown>, columns: RecordColumns) {
-    const ownerId = raw[columns.ownerId];
-    this.id = num(raw[columns.id]);
-    this.workspaceId = num(raw[columns.workspaceId]);
-    this.objectId = num(raw[columns.objectId]);
-    this.properties = String(raw[columns.properties]);
-    this.displayName = String(raw[columns.displayName]);
+  /** From the values of RECORD_FIELDS, in order. */
+  constructor(values: readonly unknown[]) {
+    const [id, workspaceId, objectId, properties, displayName, ownerId, createdAt, updatedAt] = values;
+    this.id = num(id);
+    this.workspaceId = num(workspaceId);
+    this.objectId = num(objectId);
+    this.properties = String(properties);
+    this.displayName = String(displayName);
     this.ownerId = ownerId === null ? null : num(ownerId);
-    this.#createdAt = raw[columns.createdAt];
-    this.#updatedAt = raw[columns.updatedAt];
+    this.#createdAt = createdAt;
+    this.#updatedAt = updatedAt;
   }
 
   get createdAt() {
@@ -126,7 +121,22 @@ class StoredRecord implements RecordRow {
   }
 }
 
-export const recordRow = (raw: Record<string, unknown>, columns: RecordColumns = PLAIN): RecordRow => new StoredRecord(raw, columns);
+export const recordRow = (raw: Record<string, unknown>): RecordRow => new StoredRecord(RECORD_FIELDS.map((field) => raw[field]));
+
+/**
+ * A record as read beside an association row when the operation asks for none of its details
+ * (properties, timestamps): what a list cell or a graph hop shows. Half the columns of a
+ * record, and most of its bytes, are details.
+ */
+export type RecordSummary = Pick<RecordRow, 'id' | 'workspaceId' | 'objectId' | 'displayName' | 'ownerId'>;
+export type AnyRecord = RecordRow | RecordSummary;
+export const isWhole = (record: AnyRecord): record is RecordRow => 'properties' in record;
+/** Record columns read beside a page row, prefixed: `r."id" AS "rId"`, …. */
+const relatedColumns = (fields: readonly string[]) =>
+  Prisma.raw(fields.map((field) => `r."${field}" AS "r${field[0]!.toUpperCase()}${field.slice(1)}"`).join(', '));
+const RELATED_COLUMNS = relatedColumns(RECORD_FIELDS);
+const RELATED_NAMES = RECORD_FIELDS.map((field) => `r${field[0]!.toUpperCase()}${field.slice(1)}`);
+const SUMMARY_COLUMNS = relatedColumns(['id', 'objectId', 'displayName', 'ownerId']);
 
 function objectRow(raw: Record<string, unknown>): ObjectModel {
   return {
@@ -166,31 +176,30 @@ function labelRow(raw: Record<string, unknown>): AssociationLabel {
 async function loadAssociationPages(
   viewer: Viewer,
   keys: readonly AssociationPageKey[],
+  wholeRecords: boolean,
   prime: (record: RecordRow) => void,
 ): Promise<AssociationPage[]> {
   // Keys that differ only by record share one sub-select.
   const groups = new Map<string, AssociationPageKey[]>();
   for (const key of keys) {
     const shape = JSON.stringify([key.take, key.afterId, key.labelId, key.relatedObjectId, key.side]);
-    groups.set(shape, [...(groups.get(shape) ?? []), key]);
+    const group = groups.get(shape);
+    if (group) group.push(key);
+    else groups.set(shape, [key]);
   }
   // Every shape becomes one sub-select tagged with its index; all of them go in ONE statement,
-  // so a record page with many groups still costs one round trip for this level.
+  // so a record page with many groups still costs one round trip for this level. Only the
+  // page's rows read their related record (CROSS JOIN: SQLite keeps the page as the outer loop
+  // instead of scanning "Record").
   const shapes = [...groups.values()];
+  const related = wholeRecords ? RELATED_COLUMNS : SUMMARY_COLUMNS;
   const selects = shapes.map((group, g) => {
     const { take, afterId, labelId, relatedObjectId, side } = group[0]!;
     const recordIds = [...new Set(group.map((key) => key.recordId))];
-    const x = Prisma.raw(`x${g}`);
-    // At most `take` rows per record and side come from the index; the two sides are merged by
-    // id, and only the page's rows read their related record (CROSS JOIN: SQLite keeps the page
-    // as the outer loop instead of scanning "Record").
-    return Prisma.sql`SELECT ${x}."g", ${x}."id", ${x}."labelId", ${x}."recordId", ${x}."side", ${recordColumns('r', RELATED)} FROM (
-        SELECT ${Prisma.raw(String(g))} AS "g", s."id", s."labelId", s."recordId", s."relatedId", s."side",
-          ROW_NUMBER() OVER (PARTITION BY s."recordId" ORDER BY s."id") AS "position"
-        FROM (${firstRows(viewer, recordIds, { labelId, relatedObjectId, side }, afterId, take)}) s
-      ) ${x}
+    return Prisma.sql`SELECT ${Prisma.raw(String(g))} AS "g", p."id", p."labelId", p."recordId", p."side", ${related}
+      FROM (${firstRows(viewer, recordIds, { labelId, relatedObjectId, side }, afterId, take)}) p
       CROSS JOIN "Record" r
-      WHERE r."id" = ${x}."relatedId" AND ${x}."position" <= ${take}`;
+      WHERE r."id" = p."relatedId"`;
   });
   const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
     SELECT * FROM (${Prisma.join(selects, ' UNION ALL ')}) pages ORDER BY "g", "recordId", "id"`);
@@ -202,28 +211,40 @@ async function loadAssociationPages(
     return page;
   };
   for (const raw of rows) {
-    const related = recordRow(raw, RELATED);
-    const row: SideRow = {
+    let related: AnyRecord;
+    if (wholeRecords) prime((related = new StoredRecord(RELATED_NAMES.map((name) => raw[name]))));
+    else {
+      const ownerId = raw.rOwnerId;
+      // Links never cross workspaces: the related record is in the viewer's.
+      related = {
+        id: num(raw.rId),
+        workspaceId: viewer.workspaceId,
+        objectId: num(raw.rObjectId),
+        displayName: String(raw.rDisplayName),
+        ownerId: ownerId === null ? null : num(ownerId),
+      };
+    }
+    const recordId = num(raw.recordId);
+    pageFor(num(raw.g), recordId).rows.push({
       id: num(raw.id),
       labelId: num(raw.labelId),
-      recordId: num(raw.recordId),
+      recordId,
       relatedId: related.id,
       side: num(raw.side) as Side,
       related,
-    };
-    prime(related);
-    pageFor(num(raw.g), row.recordId).rows.push(row);
+    });
   }
   const shapeOf = new Map(shapes.flatMap((group, g) => group.map((key) => [key, g] as const)));
   return keys.map((key) => pageFor(shapeOf.get(key)!, key.recordId));
 }
 
 /**
- * The first `take` association rows after `afterId` of each record, per side, seen from that
- * record: each side reads its own covering index in id order and stops after `take` rows,
- * so a hub with thousands of links costs what a record with ten does. PostgreSQL runs one
- * LATERAL sub-select per record; SQLite, which has no LATERAL, gets the same plan from a
- * correlated `IN (… LIMIT n)` per record.
+ * The first `take` association rows after `afterId` of each record, over both sides (or one),
+ * in id order, seen from that record. Each side reads its own covering index in id order and
+ * stops after `take` entries, so a hub with thousands of links costs what a record with ten
+ * does. PostgreSQL merges the two sides inside one LATERAL sub-select per record (a merge of two
+ * index scans, cut at `take`); SQLite, which has no LATERAL, reads each side with a correlated
+ * `IN (… LIMIT n)` per record and numbers the merged rows.
  */
 function firstRows(
   viewer: Viewer,
@@ -234,25 +255,41 @@ function firstRows(
 ): Prisma.Sql {
   const values = idTable(provider, recordIds, 'v');
   const join = isRestricted(viewer) || filter.relatedObjectId !== undefined;
-  const half = (side: Side) => {
-    const own = Prisma.raw(side === 1 ? '"firstRecordId"' : '"secondRecordId"');
-    const other = Prisma.raw(side === 1 ? '"secondRecordId"' : '"firstRecordId"');
+  const sides: Side[] = filter.side === undefined ? [1, 2] : [filter.side];
+  const columns = (side: Side) => ({
+    own: Prisma.raw(side === 1 ? '"firstRecordId"' : '"secondRecordId"'),
+    other: Prisma.raw(side === 1 ? '"secondRecordId"' : '"firstRecordId"'),
+  });
+  /** One side's rows of record `v.value`, in id order, at most `take`. */
+  const limited = (side: Side, select: Prisma.Sql) => {
+    const { own, other } = columns(side);
     const label = filter.labelId === undefined ? Prisma.empty : Prisma.sql` AND b."labelId" = ${filter.labelId}`;
     const related = join
       ? Prisma.sql` AND r."id" = b.${other} AND ${visibleRecordSql(viewer, 'r')}${
           filter.relatedObjectId === undefined ? Prisma.empty : Prisma.sql` AND r."objectId" = ${filter.relatedObjectId}`
         }`
       : Prisma.empty;
-    const limited = Prisma.sql`FROM "Association" b${join ? Prisma.raw(' CROSS JOIN "Record" r') : Prisma.empty}
+    return Prisma.sql`SELECT ${select} FROM "Association" b${join ? Prisma.raw(' CROSS JOIN "Record" r') : Prisma.empty}
       WHERE b.${own} = v.value AND b."id" > ${afterId}${label}${related} ORDER BY b."id" LIMIT ${take}`;
-    return provider === 'postgresql'
-      ? Prisma.sql`SELECT a."id", a."labelId", v.value AS "recordId", a.${other} AS "relatedId", ${Prisma.raw(String(side))} AS "side"
-          FROM ${values} CROSS JOIN LATERAL (SELECT b."id", b."labelId", b.${other} ${limited}) a`
-      : Prisma.sql`SELECT a."id", a."labelId", v.value AS "recordId", a.${other} AS "relatedId", ${Prisma.raw(String(side))} AS "side"
-          FROM ${values} JOIN "Association" a ON a."id" IN (SELECT b."id" ${limited})`;
   };
-  const sides: Side[] = filter.side === undefined ? [1, 2] : [filter.side];
-  return Prisma.join(sides.map(half), ' UNION ALL ');
+  if (provider === 'postgresql') {
+    const merged = sides.map((side) => {
+      const select = Prisma.sql`b."id", b."labelId", b.${columns(side).other} AS "relatedId", ${Prisma.raw(String(side))} AS "side"`;
+      return Prisma.sql`(${limited(side, select)})`;
+    });
+    const lateral = merged.length === 1 ? merged[0]! : Prisma.sql`(${Prisma.join(merged, ' UNION ALL ')} ORDER BY "id" LIMIT ${take})`;
+    return Prisma.sql`SELECT a."id", a."labelId", v.value AS "recordId", a."relatedId", a."side"
+      FROM ${values} CROSS JOIN LATERAL ${lateral} a`;
+  }
+  const halves = sides.map((side) => {
+    const { other } = columns(side);
+    return Prisma.sql`SELECT a."id", a."labelId", v.value AS "recordId", a.${other} AS "relatedId", ${Prisma.raw(String(side))} AS "side"
+      FROM ${values} JOIN "Association" a ON a."id" IN (${limited(side, Prisma.sql`b."id"`)})`;
+  });
+  return Prisma.sql`SELECT "id", "labelId", "recordId", "relatedId", "side" FROM (
+      SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s."recordId" ORDER BY s."id") AS "position"
+      FROM (${Prisma.join(halves, ' UNION ALL ')}) s
+    ) n WHERE n."position" <= ${take}`;
 }
 
 /** Association totals of many records (and filters): one statement for all of them, grouped by shape. */
@@ -396,7 +433,16 @@ function cachedMetadata<T>(kind: 'objects' | 'labels', viewer: Viewer, read: () 
   return entry.value ?? entry.promise;
 }
 
-export function createLoaders(viewer: Viewer) {
+export interface LoaderOptions {
+  /**
+   * Whether records read beside association rows are read whole (and primed into `record`), or
+   * as summaries, when the operation shows none of their details. A detail asked of a summary
+   * anyway is read through `record`, batched: correct either way, one statement more.
+   */
+  wholeRelatedRecords: boolean;
+}
+
+export function createLoaders(viewer: Viewer, { wholeRelatedRecords }: LoaderOptions = { wholeRelatedRecords: true }) {
   const objects = () => cachedMetadata('objects', viewer, () => readObjects(viewer.workspaceId));
   const labels = () => cachedMetadata('labels', viewer, () => readLabels(viewer.workspaceId));
   // Something created by a mutation earlier in this same request is newer than the request's
@@ -443,7 +489,7 @@ export function createLoaders(viewer: Viewer) {
       byId(ids, await prisma.user.findMany({ where: { id: { in: [...ids] }, workspaceId: viewer.workspaceId } })),
     ),
     associationPage: new DataLoader<AssociationPageKey, AssociationPage, string>(
-      (keys) => loadAssociationPages(viewer, keys, (row) => record.prime(row.id, row)),
+      (keys) => loadAssociationPages(viewer, keys, wholeRelatedRecords, (row) => record.prime(row.id, row)),
       { cacheKeyFn },
     ),
     /** Totals for `Record.associations` and group connections, read only when asked for. */
