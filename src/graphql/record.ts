@@ -99,8 +99,8 @@ const RecordAssociationConnectionRef = connectionType<AssociationShape, RecordAs
 export const relatedRole = (label: AssociationLabel, side: Side) => (side === 1 ? label.secondLabel : label.firstLabel);
 const asAssociation = (row: SideRow): AssociationShape =>
   row.side === 1
-    ? { id: row.id, labelId: row.labelId, firstRecordId: row.recordId, secondRecordId: row.relatedId }
-    : { id: row.id, labelId: row.labelId, firstRecordId: row.relatedId, secondRecordId: row.recordId };
+    ? { id: row.id, labelId: row.labelId, firstRecordId: row.recordId, secondRecordId: row.related.id }
+    : { id: row.id, labelId: row.labelId, firstRecordId: row.related.id, secondRecordId: row.recordId };
 
 /** Filters by key name a label or object; an unknown key matches nothing (id -1). */
 async function filterIds(ctx: Context, labelKey?: string | null, objectKey?: string | null) {

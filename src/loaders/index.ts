@@ -19,7 +19,6 @@ export interface SideRow {
   id: number;
   labelId: number;
   recordId: number;
-  relatedId: number;
   side: Side;
   /** The record on the other side, read with the row (whole, or a summary: see createLoaders). */
   related: AnyRecord;
@@ -180,13 +179,7 @@ async function loadAssociationPages(
   prime: (record: RecordRow) => void,
 ): Promise<AssociationPage[]> {
   // Keys that differ only by record share one sub-select.
-  const groups = new Map<string, AssociationPageKey[]>();
-  for (const key of keys) {
-    const shape = JSON.stringify([key.take, key.afterId, key.labelId, key.relatedObjectId, key.side]);
-    const group = groups.get(shape);
-    if (group) group.push(key);
-    else groups.set(shape, [key]);
-  }
+  const groups = groupBy(keys, (key) => JSON.stringify([key.take, key.afterId, key.labelId, key.relatedObjectId, key.side]));
   // Every shape becomes one sub-select tagged with its index; all of them go in ONE statement,
   // so a record page with many groups still costs one round trip for this level. Only the
   // page's rows read their related record (CROSS JOIN: SQLite keeps the page as the outer loop
@@ -229,7 +222,6 @@ async function loadAssociationPages(
       id: num(raw.id),
       labelId: num(raw.labelId),
       recordId,
-      relatedId: related.id,
       side: num(raw.side) as Side,
       related,
     });
@@ -294,9 +286,8 @@ function firstRows(
 
 /** Association totals of many records (and filters): one statement for all of them, grouped by shape. */
 async function countAssociations(viewer: Viewer, keys: readonly AssociationTotalKey[]): Promise<number[]> {
-  const shapes = new Map<string, AssociationTotalKey[]>();
   const shapeOf = (key: AssociationTotalKey) => JSON.stringify([key.labelId, key.relatedObjectId, key.side]);
-  for (const key of keys) shapes.set(shapeOf(key), [...(shapes.get(shapeOf(key)) ?? []), key]);
+  const shapes = groupBy(keys, shapeOf);
   const groups = [...shapes.values()];
   const selects = groups.map((group, g) => {
     const { labelId, relatedObjectId, side } = group[0]!;
@@ -316,8 +307,7 @@ async function loadGroupCounts(
   viewer: Viewer,
   keys: readonly { recordId: number; relatedObjectId?: number | undefined }[],
 ): Promise<GroupCount[][]> {
-  const groups = new Map<number | undefined, number[]>();
-  for (const key of keys) groups.set(key.relatedObjectId, [...(groups.get(key.relatedObjectId) ?? []), key.recordId]);
+  const groups = new Map([...groupBy(keys, (key) => key.relatedObjectId)].map(([filter, group]) => [filter, group.map((key) => key.recordId)]));
   const counts = new Map<string, GroupCount[]>();
   await Promise.all(
     [...groups].map(async ([relatedObjectId, recordIds]) => {
@@ -375,6 +365,17 @@ async function listRecords(viewer: Viewer, filter: RecordListFilter, afterId: nu
 async function countRecords(viewer: Viewer, filter: RecordListFilter): Promise<number> {
   const rows = await reader.rows<{ n: unknown }>(Prisma.sql`SELECT COUNT(*) AS n FROM "Record" r WHERE ${recordListWhere(viewer, filter)}`);
   return num(rows[0]?.n ?? 0);
+}
+
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
 
 function byId<T extends { id: number }>(ids: readonly number[], rows: T[]): (T | null)[] {
