@@ -51,7 +51,7 @@ function sqliteReader(url: string): Reader {
 export function timestamp(value: unknown): Date {
   if (value instanceof Date) return value;
   const text = String(value).replace(' ', 'T');
-  // PostgreSQL's text and JSON forms of timestamp(3) carry no zone: they are UTC.
+  // PostgreSQL's text form of timestamp(3) carries no zone: it is UTC.
   return new Date(/(Z|[+-]\d\d:?\d\d)$/.test(text) ? text : `${text}Z`);
 }
 

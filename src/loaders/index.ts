@@ -84,8 +84,12 @@ export type RecordRow = Omit<RecordModel, 'searchText'>;
 
 /** A record's columns, in the order a record tuple lists them. */
 const RECORD_FIELDS = ['id', 'workspaceId', 'objectId', 'properties', 'displayName', 'ownerId', 'createdAt', 'updatedAt'] as const;
-/** The select list of a "Record" row aliased `alias`. */
-export const recordColumns = (alias: string) => Prisma.raw(RECORD_FIELDS.map((field) => `${alias}."${field}"`).join(', '));
+/** Records read on the bare driver: `SELECT <record columns> FROM "Record" r WHERE <condition>`. */
+async function readRecords(condition: Prisma.Sql): Promise<RecordRow[]> {
+  const columns = Prisma.raw(RECORD_FIELDS.map((field) => `r."${field}"`).join(', '));
+  const rows = await reader.rows(Prisma.sql`SELECT ${columns} FROM "Record" r WHERE ${condition}`);
+  return rows.map((row) => new StoredRecord(RECORD_FIELDS.map((field) => row[field])));
+}
 
 /** A "Record" row read on the bare driver; its timestamps are parsed when first read. */
 class StoredRecord implements RecordRow {
@@ -120,7 +124,6 @@ class StoredRecord implements RecordRow {
   }
 }
 
-export const recordRow = (raw: Record<string, unknown>): RecordRow => new StoredRecord(RECORD_FIELDS.map((field) => raw[field]));
 
 /**
  * A record as read beside an association row when the operation asks for none of its details
@@ -131,10 +134,10 @@ export type RecordSummary = Pick<RecordRow, 'id' | 'workspaceId' | 'objectId' | 
 export type AnyRecord = RecordRow | RecordSummary;
 export const isWhole = (record: AnyRecord): record is RecordRow => 'properties' in record;
 /** Record columns read beside a page row, prefixed: `r."id" AS "rId"`, …. */
-const relatedColumns = (fields: readonly string[]) =>
-  Prisma.raw(fields.map((field) => `r."${field}" AS "r${field[0]!.toUpperCase()}${field.slice(1)}"`).join(', '));
+const relatedName = (field: string) => `r${field[0]!.toUpperCase()}${field.slice(1)}`;
+const relatedColumns = (fields: readonly string[]) => Prisma.raw(fields.map((field) => `r."${field}" AS "${relatedName(field)}"`).join(', '));
 const RELATED_COLUMNS = relatedColumns(RECORD_FIELDS);
-const RELATED_NAMES = RECORD_FIELDS.map((field) => `r${field[0]!.toUpperCase()}${field.slice(1)}`);
+const RELATED_NAMES = RECORD_FIELDS.map(relatedName);
 const SUMMARY_COLUMNS = relatedColumns(['id', 'objectId', 'displayName', 'ownerId']);
 
 function objectRow(raw: Record<string, unknown>): ObjectModel {
@@ -354,12 +357,8 @@ function recordListWhere(viewer: Viewer, filter: RecordListFilter): Prisma.Sql {
 }
 
 /** A page of an object's records visible to the viewer, in id order, after `afterId`. */
-async function listRecords(viewer: Viewer, filter: RecordListFilter, afterId: number, take: number): Promise<RecordRow[]> {
-  const rows = await reader.rows(Prisma.sql`
-    SELECT ${recordColumns('r')} FROM "Record" r
-    WHERE ${recordListWhere(viewer, filter)} AND r."id" > ${afterId}
-    ORDER BY r."id" LIMIT ${take}`);
-  return rows.map((row) => recordRow(row));
+function listRecords(viewer: Viewer, filter: RecordListFilter, afterId: number, take: number): Promise<RecordRow[]> {
+  return readRecords(Prisma.sql`${recordListWhere(viewer, filter)} AND r."id" > ${afterId} ORDER BY r."id" LIMIT ${take}`);
 }
 
 async function countRecords(viewer: Viewer, filter: RecordListFilter): Promise<number> {
@@ -451,11 +450,9 @@ export function createLoaders(viewer: Viewer, { wholeRelatedRecords }: LoaderOpt
   const freshObjects = memo(() => readObjects(viewer.workspaceId));
   const freshLabels = memo(() => readLabels(viewer.workspaceId));
   const cacheKeyFn = (key: object) => JSON.stringify(key);
-  const record = new DataLoader<number, RecordRow | null>(async (ids) => {
-    const rows = await reader.rows(Prisma.sql`
-      SELECT ${recordColumns('r')} FROM "Record" r WHERE ${inIds(provider, Prisma.sql`r."id"`, ids)} AND ${visibleRecordSql(viewer, 'r')}`);
-    return byId(ids, rows.map((row) => recordRow(row)));
-  });
+  const record = new DataLoader<number, RecordRow | null>(async (ids) =>
+    byId(ids, await readRecords(Prisma.sql`${inIds(provider, Prisma.sql`r."id"`, ids)} AND ${visibleRecordSql(viewer, 'r')}`)),
+  );
 
   return {
     /** Every object of the workspace (a handful). */
