@@ -1,7 +1,10 @@
+import type { InputLimits } from './graphql/input-guard.js';
 import type { Loaders } from './loaders/index.js';
 import type { Viewer } from './services/viewer.js';
 
 export interface Context {
   viewer: Viewer;
   loaders: Loaders;
+  /** What every argument is held to (graphql/input-guard.ts); the defaults when absent. */
+  inputLimits?: InputLimits;
 }

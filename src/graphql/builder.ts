@@ -1,5 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
+import InputGuardPlugin from './input-guard.js';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
@@ -30,7 +31,8 @@ const NODE_TYPES = new Set(['Workspace', 'User', 'Object', 'Record', 'Associatio
 const NO_NODE = { typename: 'Record', id: '0' };
 
 export const builder = new SchemaBuilder<BuilderTypes>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  // The input guard after errors: what it refuses becomes a mutation's ValidationError member.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, InputGuardPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: (ctx) => ({ admin: isAdmin(ctx.viewer) }),
