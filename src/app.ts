@@ -15,6 +15,7 @@ import { authenticate } from './services/api-keys.js';
 import { DomainError } from './services/errors.js';
 import { EXAMPLE_OPERATIONS } from './examples.js';
 import { logger } from './logger.js';
+import { createRateLimits, type RateLimitSettings } from './plugins/rate-limit.js';
 
 /** Per-request values the HTTP layer hands to Yoga. */
 interface ServerContext {
@@ -22,7 +23,7 @@ interface ServerContext {
 }
 
 export interface AppOptions {
-  config: Pick<Config, 'production' | 'introspection' | 'reportStatements'>;
+  config: Pick<Config, 'production' | 'introspection' | 'reportStatements'> & RateLimitSettings;
   /** An API key GraphiQL starts with (the demo admin key on a first start in development). */
   graphiqlApiKey?: string | undefined;
 }
@@ -93,18 +94,22 @@ export type App = YogaServerInstance<ServerContext, RequestContext> & {
 };
 
 export function createApp({ config, graphiqlApiKey }: AppOptions): App {
+  const rateLimits = createRateLimits(config);
   const yoga = createYoga<ServerContext, RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
     logging: logger,
-    context: async ({ request }) => {
-      const header = request.headers.get('authorization');
-      if (!header) throw unauthenticated('Missing API key: send "Authorization: Bearer <api key>".');
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      const viewer = match ? await authenticate(match[1]!) : null;
-      if (!viewer) throw unauthenticated('Invalid or revoked API key.');
+    context: async (source) => {
+      const header = source.request.headers.get('authorization');
+      if (!header) {
+        throw await rateLimits.failedAuthentication(source, unauthenticated('Missing API key: send "Authorization: Bearer <api key>".'));
+      }
+      const key = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+      const viewer = key ? await authenticate(key) : null;
+      if (!key || !viewer) throw await rateLimits.failedAuthentication(source, unauthenticated('Invalid or revoked API key.'));
+      await rateLimits.admit(source, key, viewer);
       return { viewer };
     },
     maskedErrors: {
@@ -120,6 +125,7 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
         },
     renderGraphiQL,
     plugins: [
+      rateLimits.plugin,
       loadersPlugin(),
       // Queries compiled once (and cached per document) execute several times faster than
       // graphql-js interprets them: it matters for list pages with hundreds of edges. Mutations

@@ -13,6 +13,16 @@ export interface Config {
   reportStatements: boolean;
   /** HTTP worker processes (RELATE_WORKERS: a number, or "auto" for one per core). */
   workers: number;
+  /** Requests per minute per API key (RELATE_RATE_LIMIT; 0: no limit). */
+  rateLimit: number;
+  /** Failed authentications per minute per client address (RELATE_AUTH_FAILURE_LIMIT; 0: no limit). */
+  authFailureLimit: number;
+  /** Redis that shares the rate limits among every process and server (REDIS_URL); unset: per process. */
+  redisUrl: string | undefined;
+  /** Prefix of the rate limits' Redis keys (RELATE_REDIS_PREFIX). */
+  redisPrefix: string;
+  /** Proxies in front of the server whose X-Forwarded-For is believed (RELATE_TRUST_PROXY; 0: none). */
+  trustProxy: number;
 }
 
 export const DEFAULT_DATABASE_URL = 'file:./data/relate.db';
@@ -40,6 +50,39 @@ function workersOf(value: string | undefined): number {
   return workers;
 }
 
+export const DEFAULT_RATE_LIMIT = 6000;
+export const DEFAULT_AUTH_FAILURE_LIMIT = 60;
+
+function perMinute(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`${name} must be a whole number of requests per minute (0 turns the limit off); got "${raw}"`);
+  }
+  return value;
+}
+
+function redisUrlOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!/^rediss?:\/\//.test(value)) {
+    throw new Error(`REDIS_URL must start with redis:// or rediss://; got "${value.split(':')[0]}:…"`);
+  }
+  return value;
+}
+
+/** `false` (default), `true` (one proxy), or how many proxies stand in front of the server. */
+function trustProxyOf(value: string | undefined): number {
+  if (!value) return 0;
+  if (/^(true|yes|on)$/i.test(value)) return 1;
+  if (/^(false|no|off)$/i.test(value)) return 0;
+  const hops = Number(value);
+  if (!Number.isInteger(hops) || hops < 0 || hops > 10) {
+    throw new Error(`RELATE_TRUST_PROXY must be true, false or the number of proxies in front of the server (0 to 10); got "${value}"`);
+  }
+  return hops;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const port = Number(env.PORT ?? 4000);
@@ -52,5 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: flag(env.RELATE_INTROSPECTION, true),
     reportStatements: flag(env.RELATE_REPORT_STATEMENTS, false),
     workers: workersOf(env.RELATE_WORKERS),
+    rateLimit: perMinute(env, 'RELATE_RATE_LIMIT', DEFAULT_RATE_LIMIT),
+    authFailureLimit: perMinute(env, 'RELATE_AUTH_FAILURE_LIMIT', DEFAULT_AUTH_FAILURE_LIMIT),
+    redisUrl: redisUrlOf(env.REDIS_URL),
+    redisPrefix: env.RELATE_REDIS_PREFIX || 'relate',
+    trustProxy: trustProxyOf(env.RELATE_TRUST_PROXY),
   };
 }

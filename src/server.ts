@@ -51,6 +51,7 @@ function serve(graphiqlApiKey: string | undefined) {
     }, 10_000);
     timer.unref();
     server.close(async () => {
+      await app.dispose(); // closes the rate limits' Redis connection
       await closeDatabase();
       if (cluster.isPrimary) logger.info('stopped');
       process.exit(0);
