@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createApp, QUERY_LIMITS } from '../src/app.js';
+import { createApp } from '../src/app.js';
+import { QUERY_LIMITS } from '../src/plugins/query-guards.js';
 import { ENDPOINT, useTestApp } from './helpers.js';
 
 const t = useTestApp();
@@ -12,7 +13,7 @@ function hops(count: number): string {
 }
 
 describe('query guards', () => {
-  it('allow two hops through the graph, and reject queries deeper than the depth limit or over the cost limit', async () => {
+  it('allow two hops through the graph, and reject queries deeper than the depth limit or over the row limit, each with its own code', async () => {
     const ws = await t.workspace();
     const id = 'UmVjb3JkOjE=';
     const ok = await ws.gql(hops(2), { id });
@@ -22,11 +23,12 @@ describe('query guards', () => {
     for (let i = 0; i < 8; i += 1) chain = `associationLabels { firstObject { ${chain} } }`;
     const deep = await ws.gql(`{ object(key: "contact") { ${chain} } }`);
     expect(deep.data ?? null).toBeNull();
-    expect(deep.errors?.[0]?.message).toContain(`depth limit of ${QUERY_LIMITS.maxDepth}`);
-    // Five hops, ten edges each: over the cost limit.
-    const wide = await ws.gql(hops(5), { id });
+    expect(deep.errors?.[0]?.message).toBe(`Query depth limit of ${QUERY_LIMITS.maxDepth} exceeded, found 18. Select fewer nested levels.`);
+    expect(deep.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_DEEP');
+    // Three hops of 100 edges each: a million rows, over the row limit.
+    const wide = await ws.gql(hops(3).replaceAll('first: 2', 'first: 100'), { id });
     expect(wide.data ?? null).toBeNull();
-    expect(wide.errors?.[0]?.message).toContain(`Cost limit of ${QUERY_LIMITS.maxCost}`);
+    expect(wide.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
   });
 
   it('reject too many aliases and too many tokens', async () => {
@@ -34,11 +36,13 @@ describe('query guards', () => {
     const aliases = Array.from({ length: QUERY_LIMITS.maxAliases + 1 }, (_, i) => `a${i}: objects { key }`).join(' ');
     const aliased = await ws.gql(`{ ${aliases} }`);
     expect(aliased.data ?? null).toBeNull();
-    expect(aliased.errors?.[0]?.message).toMatch(/aliases/i);
+    expect(aliased.errors?.[0]?.message).toBe(`Aliases limit of ${QUERY_LIMITS.maxAliases} exceeded, found ${QUERY_LIMITS.maxAliases + 1}. Use fewer aliases, or send several requests.`);
+    expect(aliased.errors?.[0]?.extensions?.code).toBe('TOO_MANY_ALIASES');
     const fields = Array.from({ length: QUERY_LIMITS.maxTokens }, () => 'key').join(' ');
     const long = await ws.gql(`{ objects { ${fields} } }`);
     expect(long.data ?? null).toBeNull();
-    expect(long.errors?.[0]?.message).toMatch(/token/i);
+    expect(long.errors?.[0]?.message).toBe(`Token limit of ${QUERY_LIMITS.maxTokens} exceeded. Send a shorter document.`);
+    expect(long.errors?.[0]?.extensions?.code).toBe('TOO_MANY_TOKENS');
   });
 
   it('reject first outside 1..100 with code VALIDATION, and return nothing else', async () => {

@@ -1,6 +1,6 @@
 import { request as httpRequest, createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
+import { createApp, type AppOptions } from '../src/app.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUERY_ROWS } from '../src/config.js';
 import { prisma } from '../src/db/index.js';
 import { DEFAULT_INPUT_LIMITS } from '../src/graphql/input-guard.js';
@@ -18,6 +18,19 @@ const UNSTORABLE: [string, string][] = [
   ['a lone high surrogate', '\ud800'],
   ['a lone low surrogate', '\udfff'],
 ];
+
+/** An app of its own with some settings changed: posts operations with the given key. */
+function appWith(settings: Partial<AppOptions['config']>, apiKey: string) {
+  const app = createApp({ config: { production: false, introspection: true, reportStatements: false, ...settings } });
+  return async (query: string, variables?: Record<string, unknown>) => {
+    const response = await app.fetch(ENDPOINT, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as any;
+  };
+}
 
 const RESULT = '__typename ... on Error { code message } ... on ValidationError { field index }';
 
@@ -275,6 +288,28 @@ describe('ids that decode to no possible row', () => {
   });
 });
 
+describe('variables that do not fit their types', () => {
+  it('answer BAD_USER_INPUT, in queries (compiled) and mutations alike, and run nothing', async () => {
+    const ws = await t.workspace();
+    const cases: [string, Record<string, unknown>][] = [
+      ['query ($n: Int) { records(objectKey: "contact", first: $n) { totalCount } }', { n: 'x' }],
+      ['query ($n: Int) { records(objectKey: "contact", first: $n) { totalCount } }', { n: 1e20 }],
+      ['query ($n: Int) { records(objectKey: "contact", first: $n) { totalCount } }', { n: 1.5 }],
+      ['query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: [null] }],
+      ['mutation ($p: JSONObject!) { createRecord(input: { objectKey: "contact", properties: $p }) { __typename } }', { p: [1] }],
+      ['mutation ($p: JSONObject!) { createRecord(input: { objectKey: "contact", properties: $p }) { __typename } }', { p: 'text' }],
+      ['mutation ($i: LinkRecordsInput!) { linkRecords(input: $i) { __typename } }', { i: { firstRecordId: 1, labelKeys: 'x' } }],
+    ];
+    for (const [query, variables] of cases) {
+      const response = await ws.gql(query, variables);
+      expect(response.status, query).toBeLessThan(500);
+      expect(response.data ?? null, query).toBeNull();
+      expect(response.errors?.map((e) => e.extensions?.code), JSON.stringify(variables)).toEqual(['BAD_USER_INPUT']);
+    }
+    expect(await prisma.recordModel.count({ where: { workspaceId: ws.workspaceId } })).toBe(0);
+  });
+});
+
 describe('size limits, at their boundaries', () => {
   it('strings: the default maximum length is accepted, one more character is VALIDATION', async () => {
     const ws = await t.workspace();
@@ -311,15 +346,11 @@ describe('size limits, at their boundaries', () => {
       message: `properties is nested too deeply: at most ${DEFAULT_INPUT_LIMITS.maxJsonDepth} levels.`,
     });
     // Size: properties of exactly the maximum as JSON text are accepted; one byte more is not.
-    const app = createApp({ config: { production: false, introspection: true, reportStatements: false, inputLimits: { ...DEFAULT_INPUT_LIMITS, maxJsonBytes: 2_000 } } });
+    const post = appWith({ inputLimits: { ...DEFAULT_INPUT_LIMITS, maxJsonBytes: 2_000 } }, ws.apiKey);
     const sized = async (bytes: number) => {
       const firstName = 'x'.repeat(bytes - JSON.stringify({ firstName: '' }).length);
-      const response = await app.fetch(ENDPOINT, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${ws.apiKey}` },
-        body: JSON.stringify({ query: `mutation ($input: CreateRecordInput!) { createRecord(input: $input) { ${RESULT} } }`, variables: { input: { objectKey: 'contact', properties: { firstName } } } }),
-      });
-      return ((await response.json()) as any).data.createRecord;
+      const mutation = `mutation ($input: CreateRecordInput!) { createRecord(input: $input) { ${RESULT} } }`;
+      return (await post(mutation, { input: { objectKey: 'contact', properties: { firstName } } })).data.createRecord;
     };
     expect((await sized(2_000)).__typename).toBe('CreateRecordSuccess');
     expect(await sized(2_001)).toMatchObject({ __typename: 'ValidationError', field: 'properties', message: 'properties is too large: 2001 bytes as JSON, at most 2000.' });
@@ -329,17 +360,7 @@ describe('size limits, at their boundaries', () => {
 
   it('every input limit is a setting', async () => {
     const ws = await t.workspace();
-    const app = createApp({
-      config: { production: false, introspection: true, reportStatements: false, inputLimits: { maxStringLength: 8, maxListLength: 2, maxJsonBytes: 1000, maxJsonDepth: 2 } },
-    });
-    const post = async (query: string, variables: Record<string, unknown>) => {
-      const response = await app.fetch(ENDPOINT, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${ws.apiKey}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await response.json()) as any;
-    };
+    const post = appWith({ inputLimits: { maxStringLength: 8, maxListLength: 2, maxJsonBytes: 1000, maxJsonDepth: 2 } }, ws.apiKey);
     const search = 'query ($s: String) { records(objectKey: "contact", filter: { search: $s }) { totalCount } }';
     expect((await post(search, { s: 'abcdefgh' })).data.records.totalCount).toBe(0);
     expect((await post(search, { s: 'abcdefghi' })).errors[0].message).toBe('filter.search is too long: at most 8 characters.');
@@ -476,11 +497,34 @@ describe('the cost model: rows a request can read', () => {
     expect(response.errors?.[0]?.message).not.toMatch(/Syntax Error/);
   });
 
+  it('serves an operation of exactly the default row limit, and refuses one page more; the limit is a setting', async () => {
+    // 50 + 50·99 + 50·99·100 = 500,000 rows.
+    const query = (top: number) => `{ records(objectKey: "contact", first: ${top}) { edges { node {
+      associations(first: 99) { edges { relatedRecord { associations(first: 100) { totalCount } } } } } } } }`;
+    expect((await ws.gql(query(50))).errors).toBeUndefined();
+    const over = await ws.gql(query(51));
+    expect(over.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COSTLY', rows: 510_000, maxRows: 500_000 });
+    const post = appWith({ maxQueryRows: 120 }, ws.apiKey);
+    // 20 + 20·5 = 120; 21 + 21·5 = 126.
+    const small = (top: number) => `{ records(objectKey: "contact", first: ${top}) { edges { node { associations(first: 5) { totalCount } } } } }`;
+    expect((await post(small(20))).errors).toBeUndefined();
+    expect((await post(small(21))).errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COSTLY', rows: 126, maxRows: 120 });
+  });
+
   it('counts page sizes given in variables, through fragments, and the ids of nodes()', async () => {
     const query = `query ($n: Int) { records(objectKey: "contact", first: $n) { edges { node { ...Columns } } } }
       fragment Columns on Record { associations(first: $n) { edges { relatedRecord { associations(first: $n) { totalCount } } } } }`;
     expect((await ws.gql(query, { n: 50 })).errors).toBeUndefined();
     const refused = await ws.gql(query, { n: 100 });
-    expect(refused.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COSTLY', rows: 1_010_100 });
+    // nodes(ids) counts its ids: under a limit of 120, 4 ids with 29 associations each are
+    // 4 + 116 = 120 rows; a fifth id makes 150.
+    const post = appWith({ maxQueryRows: 120 }, ws.apiKey);
+    const nodes = (count: number) =>
+      post('query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Record { associations(first: 29) { totalCount } } } }', {
+        ids: Array.from({ length: count }, (_, i) => globalId('Record', i + 1)),
+      });
+    expect((await nodes(4)).errors).toBeUndefined();
+    expect((await nodes(5)).errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COSTLY', rows: 150 });
   });
 });
