@@ -6,7 +6,8 @@ import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from '
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
-import { prisma } from './db/index.js';
+import { databaseReady, reportDatabaseError, requireDatabase } from './db/index.js';
+import { RETRY_AFTER_SECONDS, serviceUnavailableError } from './db/errors.js';
 import { countStatements, type StatementCounter } from './db/statements.js';
 import { schema } from './graphql/index.js';
 import { asksRecordDetail } from './graphql/look-ahead.js';
@@ -24,8 +25,11 @@ interface ServerContext {
 
 export interface AppOptions {
   config: Pick<Config, 'production' | 'introspection' | 'reportStatements'> & RateLimitSettings;
-  /** An API key GraphiQL starts with (the demo admin key on a first start in development). */
-  graphiqlApiKey?: string | undefined;
+  /**
+   * An API key GraphiQL starts with (the demo admin key on a first start in development); a
+   * function when the key comes later (the database was away at start).
+   */
+  graphiqlApiKey?: string | (() => string | undefined) | undefined;
 }
 
 export const QUERY_LIMITS = {
@@ -40,6 +44,17 @@ function unauthenticated(message: string) {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 }
 
+/**
+ * Yoga logs at `error` every error it hands to maskError, client errors included; maskError
+ * itself logs what an operator must act on (unexpected errors, with their request id), so
+ * Yoga's copies go to `debug`.
+ */
+const yogaLogger = {
+  ...logger,
+  error: (message: unknown, ...data: unknown[]) =>
+    typeof message === 'string' ? logger.error(message, ...data) : logger.debug('masked error', { error: String(message) }),
+};
+
 /** Expected (domain) errors reach clients with their code; all others are masked and logged. */
 function maskError(error: unknown, message: string, requestId: string): Error {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
@@ -52,6 +67,12 @@ function maskError(error: unknown, message: string, requestId: string): Error {
   }
   if (error instanceof GraphQLError && !(error.originalError && !(error.originalError instanceof GraphQLError))) {
     return error;
+  }
+  // The database away or too slow: 503 with Retry-After (the outage is logged once, in db/).
+  const failure = reportDatabaseError(original);
+  if (failure) {
+    if (failure === 'timeout') logger.warn('statement timeout', { requestId, error: original instanceof Error ? original.message : String(original) });
+    return serviceUnavailableError(failure, { requestId, path: error instanceof GraphQLError ? error.path : undefined });
   }
   logger.error('unexpected error', { requestId, error: original instanceof Error ? original.stack : String(original) });
   return new GraphQLError(message, {
@@ -100,12 +121,13 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    logging: logger,
+    logging: yogaLogger,
     context: async (source) => {
       const header = source.request.headers.get('authorization');
       if (!header) {
         throw await rateLimits.failedAuthentication(source, unauthenticated('Missing API key: send "Authorization: Bearer <api key>".'));
       }
+      await requireDatabase();
       const key = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
       const viewer = key ? await authenticate(key) : null;
       if (!key || !viewer) throw await rateLimits.failedAuthentication(source, unauthenticated('Invalid or revoked API key.'));
@@ -117,11 +139,14 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
     },
     graphiql: config.production
       ? false
-      : {
-          title: 'Relate',
-          headers: graphiqlApiKey ? JSON.stringify({ Authorization: `Bearer ${graphiqlApiKey}` }, null, 2) : undefined,
-          defaultTabs: EXAMPLE_OPERATIONS.map((query) => ({ query })),
-          defaultQuery: EXAMPLE_OPERATIONS[0],
+      : () => {
+          const apiKey = typeof graphiqlApiKey === 'function' ? graphiqlApiKey() : graphiqlApiKey;
+          return {
+            title: 'Relate',
+            headers: apiKey ? JSON.stringify({ Authorization: `Bearer ${apiKey}` }, null, 2) : undefined,
+            defaultTabs: EXAMPLE_OPERATIONS.map((query) => ({ query })),
+            defaultQuery: EXAMPLE_OPERATIONS[0],
+          };
         },
     renderGraphiQL,
     plugins: [
@@ -145,14 +170,8 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
       ...(config.introspection ? [] : [{ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) } satisfies Plugin]),
       useReadinessCheck({
         endpoint: '/ready',
-        check: async () => {
-          try {
-            await prisma.$queryRaw`SELECT 1`;
-            return true;
-          } catch {
-            return false;
-          }
-        },
+        check: async () =>
+          (await databaseReady()) || new Response(null, { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } }),
       }),
       ...(config.reportStatements ? [statementsPlugin()] : []),
     ],

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { DEFAULT_STATEMENT_TIMEOUT } from './db/settings.js';
 
 export type Provider = 'sqlite' | 'postgresql';
 
@@ -13,6 +14,8 @@ export interface Config {
   reportStatements: boolean;
   /** HTTP worker processes (RELATE_WORKERS: a number, or "auto" for one per core). */
   workers: number;
+  /** Milliseconds one PostgreSQL statement may run (RELATE_STATEMENT_TIMEOUT; 0: no limit). */
+  statementTimeout: number;
   /** Requests per minute per API key (RELATE_RATE_LIMIT; 0: no limit). */
   rateLimit: number;
   /** Failed authentications per minute per client address (RELATE_AUTH_FAILURE_LIMIT; 0: no limit). */
@@ -83,6 +86,15 @@ function trustProxyOf(value: string | undefined): number {
   return hops;
 }
 
+function statementTimeoutOf(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_STATEMENT_TIMEOUT;
+  const ms = Number(value);
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new Error(`RELATE_STATEMENT_TIMEOUT must be a whole number of milliseconds (0 turns it off); got "${value}"`);
+  }
+  return ms;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const port = Number(env.PORT ?? 4000);
@@ -95,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: flag(env.RELATE_INTROSPECTION, true),
     reportStatements: flag(env.RELATE_REPORT_STATEMENTS, false),
     workers: workersOf(env.RELATE_WORKERS),
+    statementTimeout: statementTimeoutOf(env.RELATE_STATEMENT_TIMEOUT),
     rateLimit: perMinute(env, 'RELATE_RATE_LIMIT', DEFAULT_RATE_LIMIT),
     authFailureLimit: perMinute(env, 'RELATE_AUTH_FAILURE_LIMIT', DEFAULT_AUTH_FAILURE_LIMIT),
     redisUrl: redisUrlOf(env.REDIS_URL),

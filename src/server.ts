@@ -1,8 +1,9 @@
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { createApp } from './app.js';
-import { loadConfig } from './config.js';
-import { closeDatabase, openDatabase } from './db/index.js';
+import { loadConfig, type Config } from './config.js';
+import { closeDatabase, startDatabase, whenDatabaseReady } from './db/index.js';
+import { describeDatabaseError } from './db/errors.js';
 import { countStatements, type StatementCounter } from './db/statements.js';
 import { logger } from './logger.js';
 import { seedDemoIfEmpty } from './services/demo.js';
@@ -10,12 +11,42 @@ import { seedDemoIfEmpty } from './services/demo.js';
 /**
  * One process by default. With RELATE_WORKERS=N (or "auto": one per core) the primary migrates
  * and seeds, then forks N workers that share the port; SIGTERM drains every worker.
+ *
+ * The server starts whether or not the database is there: if it is not, it logs one line, answers
+ * 503 (`/ready` and every GraphQL request) and keeps trying; once the database answers it is
+ * migrated (created first if missing, when the role may), seeded on a first start in
+ * development, and served — without a restart.
  */
-const config = loadConfig();
-const GRAPHIQL_KEY_ENV = 'RELATE_GRAPHIQL_API_KEY';
 
-async function prepare(): Promise<string | undefined> {
-  await openDatabase(config.databaseUrl);
+/** What retrying cannot fix (bad configuration, a broken migration): one line, then exit 1. */
+function fail(error: unknown, url?: string): never {
+  const line = url !== undefined ? describeDatabaseError(error, url) : error instanceof Error ? error.message : String(error);
+  if (line) logger.error(`cannot start: ${line}`);
+  else logger.error('cannot start', { error: error instanceof Error ? error.stack : String(error) });
+  process.exit(1);
+}
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  fail(error);
+}
+const GRAPHIQL_KEY_ENV = 'RELATE_GRAPHIQL_API_KEY';
+/** Workers migrate too when the primary could not (the database was away when it started). */
+const MIGRATE_ENV = 'RELATE_WORKER_MIGRATE';
+/** The key GraphiQL starts with: the demo admin key on a first start in development. */
+let graphiqlApiKey: string | undefined = process.env[GRAPHIQL_KEY_ENV] || undefined;
+
+async function open(migrate: boolean, reportStart = true): Promise<boolean> {
+  try {
+    return await startDatabase(config.databaseUrl, { migrate, reportStart, statementTimeout: config.statementTimeout });
+  } catch (error) {
+    fail(error, config.databaseUrl);
+  }
+}
+
+async function seed(): Promise<string | undefined> {
   if (config.production) return undefined;
   const key = await seedDemoIfEmpty();
   if (!key) return undefined;
@@ -26,8 +57,8 @@ async function prepare(): Promise<string | undefined> {
   return key;
 }
 
-function serve(graphiqlApiKey: string | undefined) {
-  const app = createApp({ config, graphiqlApiKey });
+function serve() {
+  const app = createApp({ config, graphiqlApiKey: () => graphiqlApiKey });
   const server = createServer((req, res) => {
     const counter: StatementCounter = { count: 0 };
     void countStatements(counter, () => app(req, res, { counter }));
@@ -63,11 +94,30 @@ function serve(graphiqlApiKey: string | undefined) {
 }
 
 if (config.workers <= 1) {
-  serve(await prepare());
+  if (await open(true)) {
+    graphiqlApiKey = await seed();
+  } else {
+    whenDatabaseReady(async () => {
+      graphiqlApiKey = await seed();
+    });
+  }
+  serve();
 } else if (cluster.isPrimary) {
-  const key = await prepare();
-  await closeDatabase();
-  for (let i = 0; i < config.workers; i += 1) cluster.fork({ [GRAPHIQL_KEY_ENV]: key ?? '' });
+  const ready = await open(true);
+  if (ready) {
+    graphiqlApiKey = await seed();
+    await closeDatabase();
+  } else {
+    // The workers migrate when the database is back; this process seeds then and tells them.
+    whenDatabaseReady(async () => {
+      const key = await seed();
+      if (key) for (const worker of Object.values(cluster.workers ?? {})) worker?.send({ graphiqlApiKey: key });
+      await closeDatabase();
+    });
+  }
+  for (let i = 0; i < config.workers; i += 1) {
+    cluster.fork({ [GRAPHIQL_KEY_ENV]: graphiqlApiKey ?? '', [MIGRATE_ENV]: ready ? '' : '1' });
+  }
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -88,6 +138,11 @@ if (config.workers <= 1) {
     }
   });
 } else {
-  await openDatabase(config.databaseUrl, { migrate: false });
-  serve(process.env[GRAPHIQL_KEY_ENV] || undefined);
+  process.on('message', (message: { graphiqlApiKey?: string } | null) => {
+    if (message?.graphiqlApiKey) graphiqlApiKey = message.graphiqlApiKey;
+  });
+  // When the primary could not reach the database it has said so: one line, not one per worker.
+  const primaryFailed = process.env[MIGRATE_ENV] === '1';
+  await open(primaryFailed, !primaryFailed);
+  serve();
 }

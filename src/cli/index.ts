@@ -2,8 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
+import { DEFAULT_DATABASE_URL, loadConfig } from '../config.js';
 import { closeDatabase, openDatabase, prisma } from '../db/index.js';
+import { describeDatabaseError, describeTarget } from '../db/errors.js';
 import { migrate } from '../db/migrate.js';
 import { issueApiKey } from '../services/api-keys.js';
 import { seedDemo } from '../services/demo.js';
@@ -27,6 +28,16 @@ Commands:
 The database is DATABASE_URL (default file:./data/relate.db); postgres:// selects PostgreSQL.`;
 
 export class UsageError extends Error {}
+/** A failure told in one line, without the usage text or a stack (bad configuration). */
+class CliError extends Error {}
+
+function configuration() {
+  try {
+    return loadConfig();
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error));
+  }
+}
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
@@ -44,8 +55,10 @@ const userJson = (user: { id: number; name: string; email: string; role: string 
   role: user.role,
 });
 
-async function withDatabase<T>(fn: () => Promise<T>): Promise<T> {
-  await openDatabase(loadConfig().databaseUrl);
+/** Runs `fn` with the database open (migrated first, a missing PostgreSQL database created). */
+async function withDatabase<T>(fn: () => Promise<T>, options: { statementTimeout?: number } = {}): Promise<T> {
+  const config = configuration();
+  await openDatabase(config.databaseUrl, { statementTimeout: options.statementTimeout ?? config.statementTimeout });
   try {
     return await fn();
   } finally {
@@ -78,7 +91,9 @@ export async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'migrate': {
-      const { applied } = await migrate(loadConfig().databaseUrl);
+      const { databaseUrl } = configuration();
+      const { applied, createdDatabase } = await migrate(databaseUrl);
+      if (createdDatabase) process.stderr.write(`Created the database ${describeTarget(databaseUrl)}.\n`);
       process.stderr.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n');
       return;
     }
@@ -127,7 +142,8 @@ export async function main(argv: string[]): Promise<void> {
         const { seedScale } = await import('./seed-scale.js');
         const n = Number(values.scale || 50_000);
         if (!Number.isInteger(n) || n < 10) throw new UsageError('--scale takes a whole number of contacts (at least 10)');
-        await withDatabase(() => seedScale(n));
+        // Bulk statements (and VACUUM) may take longer than a request's statement timeout.
+        await withDatabase(() => seedScale(n), { statementTimeout: 0 });
         return;
       }
       throw new UsageError('seed needs --demo or --scale N');
@@ -160,6 +176,16 @@ main(process.argv.slice(2)).then(
     if (error instanceof Error && 'code' in error && error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`relate: ${error.message}\n\n${USAGE}\n`);
       process.exit(2);
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`relate: ${error.message}\n`);
+      process.exit(1);
+    }
+    // The database missing, refusing connections or refusing the credentials: one line.
+    const line = describeDatabaseError(error, process.env.DATABASE_URL || DEFAULT_DATABASE_URL);
+    if (line) {
+      process.stderr.write(`relate: ${line}\n`);
+      process.exit(1);
     }
     process.stderr.write(`relate: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exit(1);

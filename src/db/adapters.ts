@@ -7,6 +7,8 @@ import type {
   SqlQuery,
   Transaction,
 } from '@prisma/driver-adapter-utils';
+import { logger } from '../logger.js';
+import type { PoolSettings } from './client.js';
 import { recordStatement } from './statements.js';
 
 /** A FIFO lock: `run` waits for every earlier holder to finish. */
@@ -170,6 +172,18 @@ export function sqliteAdapter(url: string): SqlDriverAdapterFactory {
   return wrapFactory(new PrismaBetterSQLite3({ url }), true, `${SQLITE_PRAGMAS};\nPRAGMA busy_timeout = 0`);
 }
 
-export function postgresAdapter(url: string, poolSize: number): SqlDriverAdapterFactory {
-  return wrapFactory(new PrismaPg({ connectionString: url, max: poolSize }), false);
+export function postgresAdapter(url: string, settings: PoolSettings): SqlDriverAdapterFactory {
+  const pool = {
+    connectionString: url,
+    max: settings.poolSize,
+    connectionTimeoutMillis: settings.connectTimeout,
+    // Sent with each new connection: no statement of this pool runs longer.
+    ...(settings.statementTimeout > 0 ? { statement_timeout: settings.statementTimeout } : {}),
+  };
+  // An idle connection the server closes is replaced on the next query; the outage, if it is
+  // one, is reported once by the database module.
+  return wrapFactory(
+    new PrismaPg(pool, { onPoolError: (error) => logger.debug('idle PostgreSQL connection lost', { error: error.message }) }),
+    false,
+  );
 }

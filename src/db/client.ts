@@ -13,10 +13,18 @@ export type Tx = Prisma.TransactionClient;
 
 const transactionOptions = { maxWait: 30_000, timeout: 30_000 };
 
-export function createPrismaClient(url: string, options: { poolSize?: number } = {}): Db {
+export interface PoolSettings {
+  poolSize: number;
+  /** Milliseconds one statement may run on a PostgreSQL connection (0: no limit). */
+  statementTimeout: number;
+  /** Milliseconds to establish a PostgreSQL connection. */
+  connectTimeout: number;
+}
+
+export function createPrismaClient(url: string, settings: PoolSettings): Db {
   if (providerOf(url) === 'sqlite') {
     return new PrismaClient({ adapter: sqliteAdapter(url), transactionOptions });
   }
-  const client = new PostgresClient({ adapter: postgresAdapter(url, options.poolSize ?? 10), transactionOptions });
+  const client = new PostgresClient({ adapter: postgresAdapter(url, settings), transactionOptions });
   return client as unknown as Db;
 }

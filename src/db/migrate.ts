@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { providerOf, type Provider } from '../config.js';
+import { checkPostgresUrl, DatabaseSetupError, describeDatabaseError, describeTarget } from './errors.js';
+import { CONNECT_TIMEOUT } from './settings.js';
 
 /**
  * Applies prisma/migrations/<provider>/<name>/migration.sql in name order and records each in
@@ -33,6 +35,8 @@ export function migrationsFor(provider: Provider): Migration[] {
 
 export interface MigrateResult {
   applied: string[];
+  /** A missing PostgreSQL database was created first. */
+  createdDatabase?: boolean;
 }
 
 export async function migrate(url: string): Promise<MigrateResult> {
@@ -45,8 +49,14 @@ export function sqlitePath(url: string): string {
 
 function migrateSqlite(url: string): MigrateResult {
   const path = sqlitePath(url);
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  let db: Database.Database;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DatabaseSetupError(`cannot create or open the SQLite database ${path} (${reason})`, { cause: error });
+  }
   try {
     db.pragma('busy_timeout = 10000');
     db.pragma('journal_mode = WAL');
@@ -81,9 +91,74 @@ function migrateSqlite(url: string): MigrateResult {
   }
 }
 
+const connectionCode = (error: unknown) => (error as { code?: unknown } | null)?.code;
+
+async function connectPostgres(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT });
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * Creates the database a PostgreSQL URL names, through the server's maintenance database
+ * (`postgres`, or `template1` where there is none) and the same role. Fails with one line when
+ * the role may not create databases. False: another process created it meanwhile.
+ */
+async function createDatabase(url: string): Promise<boolean> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const target = describeTarget(url);
+  let admin: pg.Client | undefined;
+  let lastError: unknown;
+  let adminUrl = url;
+  for (const maintenance of ['postgres', 'template1']) {
+    const next = new URL(url);
+    next.pathname = `/${maintenance}`;
+    adminUrl = next.toString();
+    try {
+      admin = await connectPostgres(adminUrl);
+      break;
+    } catch (error) {
+      lastError = error;
+      if (connectionCode(error) !== '3D000') break;
+    }
+  }
+  if (!admin) {
+    const reason = describeDatabaseError(lastError, adminUrl) ?? (lastError instanceof Error ? lastError.message : String(lastError));
+    throw new DatabaseSetupError(`the database ${target} does not exist and could not be created (${reason})`, { cause: lastError });
+  }
+  try {
+    await admin.query(`CREATE DATABASE ${quoteIdentifier(name)}`);
+    return true;
+  } catch (error) {
+    const code = connectionCode(error);
+    // Created meanwhile by another process starting on the same URL.
+    if (code === '42P04' || code === '23505') return false;
+    const reason =
+      code === '42501' ? 'the role in DATABASE_URL may not create databases' : error instanceof Error ? error.message : String(error);
+    throw new DatabaseSetupError(`the database ${target} does not exist and could not be created: ${reason}`, { cause: error });
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+}
+
 async function migratePostgres(url: string): Promise<MigrateResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  checkPostgresUrl(url);
+  let client: pg.Client;
+  let createdDatabase = false;
+  try {
+    client = await connectPostgres(url);
+  } catch (error) {
+    if (connectionCode(error) !== '3D000') throw error;
+    createdDatabase = await createDatabase(url);
+    client = await connectPostgres(url);
+  }
   try {
     await client.query('BEGIN');
     // One migrator at a time per database, whatever number of processes start together.
@@ -114,7 +189,7 @@ async function migratePostgres(url: string): Promise<MigrateResult> {
       applied.push(migration.name);
     }
     await client.query('COMMIT');
-    return { applied };
+    return { applied, ...(createdDatabase ? { createdDatabase } : {}) };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

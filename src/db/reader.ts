@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Provider } from '../config.js';
 import { createHash } from 'node:crypto';
-import { Prisma } from './client.js';
+import { Prisma, type PoolSettings } from './client.js';
 import { sqlitePath } from './migrate.js';
 import { SQLITE_PRAGMAS } from './adapters.js';
 import { logger } from '../logger.js';
@@ -23,12 +23,21 @@ export interface Reader {
 }
 
 function sqliteReader(url: string): Reader {
-  const db = new Database(sqlitePath(url));
-  db.exec(SQLITE_PRAGMAS);
+  // Opened on first use: a server starts before its database file can be created.
+  let db: Database.Database | undefined;
+  const open = () => {
+    if (!db) {
+      const opened = new Database(sqlitePath(url));
+      opened.exec(SQLITE_PRAGMAS);
+      db = opened;
+    }
+    return db;
+  };
   const statements = new Map<string, Database.Statement>();
   return {
     async rows<T>(query: Prisma.Sql) {
       recordStatement();
+      const db = open();
       let statement = statements.get(query.sql);
       if (!statement) {
         statement = db.prepare(query.sql);
@@ -38,7 +47,7 @@ function sqliteReader(url: string): Reader {
       return statement.all(...(query.values as unknown[])) as T[];
     },
     async close() {
-      db.close();
+      db?.close();
     },
   };
 }
@@ -61,14 +70,23 @@ const types = {
     oid === TIMESTAMP ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-function postgresReader(url: string, poolSize: number): Reader {
+function postgresReader(url: string, settings: PoolSettings): Reader {
   // Generic plans: the statements are few and index-driven, with every list bound as one array,
   // so a plan made once per connection fits every execution. Left to choose, PostgreSQL kept
   // re-planning the association page statement on every execution (0.8 ms of bind each time).
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, options: '-c plan_cache_mode=force_generic_plan' });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: settings.poolSize,
+    types,
+    options: '-c plan_cache_mode=force_generic_plan',
+    connectionTimeoutMillis: settings.connectTimeout,
+    // Sent with each new connection, like the Prisma pool's: no read runs longer.
+    ...(settings.statementTimeout > 0 ? { statement_timeout: settings.statementTimeout } : {}),
+  });
   // An idle connection the server closes (a restart, an administrator) must not take the
-  // process down: the pool replaces it on the next query.
-  pool.on('error', (error) => logger.warn('idle PostgreSQL connection lost', { error: error.message }));
+  // process down: the pool replaces it on the next query. An outage is reported once by the
+  // database module, not per connection.
+  pool.on('error', (error) => logger.debug('idle PostgreSQL connection lost', { error: error.message }));
   // Named statements: each connection parses and plans a statement text once. The texts do not
   // depend on how many ids a batch has (see idList), so there are few of them.
   const names = new Map<string, string>();
@@ -108,6 +126,6 @@ export function idTable(provider: Provider, ids: readonly number[], alias: strin
     : Prisma.sql`json_each(${JSON.stringify(ids)}) ${name}`;
 }
 
-export function openReader(provider: Provider, url: string, poolSize: number): Reader {
-  return provider === 'sqlite' ? sqliteReader(url) : postgresReader(url, poolSize);
+export function openReader(provider: Provider, url: string, settings: PoolSettings): Reader {
+  return provider === 'sqlite' ? sqliteReader(url) : postgresReader(url, settings);
 }
