@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import type { Config } from './config.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUERY_ROWS, type Config } from './config.js';
 import type { Context } from './context.js';
 import { databaseReady, reportDatabaseError, requireDatabase } from './db/index.js';
 import { RETRY_AFTER_SECONDS, serviceUnavailableError } from './db/errors.js';
 import { countStatements, type StatementCounter } from './db/statements.js';
 import { schema } from './graphql/index.js';
+import { DEFAULT_INPUT_LIMITS } from './graphql/input-guard.js';
 import { asksRecordDetail } from './graphql/look-ahead.js';
 import { createLoaders } from './loaders/index.js';
 import { authenticate } from './services/api-keys.js';
 import { DomainError } from './services/errors.js';
 import { EXAMPLE_OPERATIONS } from './examples.js';
 import { logger } from './logger.js';
+import { bodyLimit } from './plugins/body-limit.js';
+import { queryGuards } from './plugins/query-guards.js';
 import { createRateLimits, type RateLimitSettings } from './plugins/rate-limit.js';
 
 /** Per-request values the HTTP layer hands to Yoga. */
@@ -24,21 +26,15 @@ interface ServerContext {
 }
 
 export interface AppOptions {
-  config: Pick<Config, 'production' | 'introspection' | 'reportStatements'> & RateLimitSettings;
+  config: Pick<Config, 'production' | 'introspection' | 'reportStatements'> &
+    Partial<Pick<Config, 'inputLimits' | 'maxBodyBytes' | 'maxQueryRows'>> &
+    RateLimitSettings;
   /**
    * An API key GraphiQL starts with (the demo admin key on a first start in development); a
    * function when the key comes later (the database was away at start).
    */
   graphiqlApiKey?: string | (() => string | undefined) | undefined;
 }
-
-export const QUERY_LIMITS = {
-  /** record → associations → edges → relatedRecord → associations → … : two hops need ~12. */
-  maxDepth: 15,
-  maxAliases: 30,
-  maxTokens: 5000,
-  maxCost: 50_000,
-} as const;
 
 function unauthenticated(message: string) {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
@@ -55,6 +51,15 @@ const yogaLogger = {
     typeof message === 'string' ? logger.error(message, ...data) : logger.debug('masked error', { error: String(message) }),
 };
 
+/**
+ * graphql-js reports variables that do not fit their types (`Int cannot represent …`) without a
+ * code; every error a client sees carries one.
+ */
+function withCode(error: GraphQLError): GraphQLError {
+  const code = /^Variable "\$/.test(error.message) ? 'BAD_USER_INPUT' : 'BAD_REQUEST';
+  return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { ...error.extensions, code } });
+}
+
 /** Expected (domain) errors reach clients with their code; all others are masked and logged. */
 function maskError(error: unknown, message: string, requestId: string): Error {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
@@ -66,7 +71,7 @@ function maskError(error: unknown, message: string, requestId: string): Error {
     });
   }
   if (error instanceof GraphQLError && !(error.originalError && !(error.originalError instanceof GraphQLError))) {
-    return error;
+    return error.extensions?.code ? error : withCode(error);
   }
   // The database away or too slow: 503 with Retry-After (the outage is logged once, in db/).
   const failure = reportDatabaseError(original);
@@ -107,7 +112,7 @@ function statementsPlugin(): Plugin<Context & ServerContext> {
 }
 
 /** What the context factory provides; the loaders are added per operation (loadersPlugin). */
-type RequestContext = Pick<Context, 'viewer'>;
+type RequestContext = Pick<Context, 'viewer' | 'inputLimits'>;
 
 export type App = YogaServerInstance<ServerContext, RequestContext> & {
   /** Fetch with SQL statements counted for the request (read back in `extensions.sqlStatements`). */
@@ -115,6 +120,7 @@ export type App = YogaServerInstance<ServerContext, RequestContext> & {
 };
 
 export function createApp({ config, graphiqlApiKey }: AppOptions): App {
+  const inputLimits = config.inputLimits ?? DEFAULT_INPUT_LIMITS;
   const rateLimits = createRateLimits(config);
   const yoga = createYoga<ServerContext, RequestContext>({
     schema,
@@ -132,7 +138,7 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
       const viewer = key ? await authenticate(key) : null;
       if (!key || !viewer) throw await rateLimits.failedAuthentication(source, unauthenticated('Invalid or revoked API key.'));
       await rateLimits.admit(source, key, viewer);
-      return { viewer };
+      return { viewer, inputLimits };
     },
     maskedErrors: {
       maskError: (error, message) => maskError(error, message, randomUUID()),
@@ -150,6 +156,7 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
         },
     renderGraphiQL,
     plugins: [
+      bodyLimit(config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
       rateLimits.plugin,
       loadersPlugin(),
       // Queries compiled once (and cached per document) execute several times faster than
@@ -160,13 +167,7 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
         { disableLeafSerialization: false },
         { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation === 'query' },
       ),
-      EnvelopArmorPlugin({
-        maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true },
-        maxAliases: { n: QUERY_LIMITS.maxAliases },
-        maxTokens: { n: QUERY_LIMITS.maxTokens },
-        costLimit: { maxCost: QUERY_LIMITS.maxCost, ignoreIntrospection: true },
-        blockFieldSuggestion: { enabled: !config.introspection },
-      }),
+      ...queryGuards({ maxRows: config.maxQueryRows ?? DEFAULT_MAX_QUERY_ROWS, introspection: config.introspection }),
       ...(config.introspection ? [] : [{ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) } satisfies Plugin]),
       useReadinessCheck({
         endpoint: '/ready',
