@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_STATEMENT_TIMEOUT } from './db/settings.js';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from './graphql/input-guard.js';
 
 export type Provider = 'sqlite' | 'postgresql';
 
@@ -16,6 +17,12 @@ export interface Config {
   workers: number;
   /** Milliseconds one PostgreSQL statement may run (RELATE_STATEMENT_TIMEOUT; 0: no limit). */
   statementTimeout: number;
+  /** Strings, lists and JSON in every argument (RELATE_MAX_STRING_LENGTH, …). */
+  inputLimits: InputLimits;
+  /** Request body, in bytes (RELATE_MAX_BODY_BYTES): larger bodies are refused with 413. */
+  maxBodyBytes: number;
+  /** Rows a query may read, as the product of the page sizes along each path (RELATE_MAX_QUERY_ROWS). */
+  maxQueryRows: number;
   /** Requests per minute per API key (RELATE_RATE_LIMIT; 0: no limit). */
   rateLimit: number;
   /** Failed authentications per minute per client address (RELATE_AUTH_FAILURE_LIMIT; 0: no limit). */
@@ -26,6 +33,21 @@ export interface Config {
   redisPrefix: string;
   /** Proxies in front of the server whose X-Forwarded-For is believed (RELATE_TRUST_PROXY; 0: none). */
   trustProxy: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_QUERY_ROWS = 500_000;
+
+/**
+ * A whole-number setting from `min` up, or its default when unset. `what` says what it counts in
+ * the error a bad value gets.
+ */
+function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1, what = `a whole number of at least ${min}`): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be ${what}; got "${raw}"`);
+  return value;
 }
 
 export const DEFAULT_DATABASE_URL = 'file:./data/relate.db';
@@ -56,15 +78,8 @@ function workersOf(value: string | undefined): number {
 export const DEFAULT_RATE_LIMIT = 6000;
 export const DEFAULT_AUTH_FAILURE_LIMIT = 60;
 
-function perMinute(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`${name} must be a whole number of requests per minute (0 turns the limit off); got "${raw}"`);
-  }
-  return value;
-}
+const perMinute = (env: NodeJS.ProcessEnv, name: string, fallback: number) =>
+  intSetting(env, name, fallback, 0, 'a whole number of requests per minute (0 turns the limit off)');
 
 function redisUrlOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
@@ -86,15 +101,6 @@ function trustProxyOf(value: string | undefined): number {
   return hops;
 }
 
-function statementTimeoutOf(value: string | undefined): number {
-  if (value === undefined || value === '') return DEFAULT_STATEMENT_TIMEOUT;
-  const ms = Number(value);
-  if (!Number.isSafeInteger(ms) || ms < 0) {
-    throw new Error(`RELATE_STATEMENT_TIMEOUT must be a whole number of milliseconds (0 turns it off); got "${value}"`);
-  }
-  return ms;
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const port = Number(env.PORT ?? 4000);
@@ -107,7 +113,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: flag(env.RELATE_INTROSPECTION, true),
     reportStatements: flag(env.RELATE_REPORT_STATEMENTS, false),
     workers: workersOf(env.RELATE_WORKERS),
-    statementTimeout: statementTimeoutOf(env.RELATE_STATEMENT_TIMEOUT),
+    statementTimeout: intSetting(env, 'RELATE_STATEMENT_TIMEOUT', DEFAULT_STATEMENT_TIMEOUT, 0, 'a whole number of milliseconds (0 turns it off)'),
+    inputLimits: {
+      maxStringLength: intSetting(env, 'RELATE_MAX_STRING_LENGTH', DEFAULT_INPUT_LIMITS.maxStringLength),
+      maxListLength: intSetting(env, 'RELATE_MAX_LIST_LENGTH', DEFAULT_INPUT_LIMITS.maxListLength),
+      maxJsonBytes: intSetting(env, 'RELATE_MAX_PROPERTIES_BYTES', DEFAULT_INPUT_LIMITS.maxJsonBytes),
+      maxJsonDepth: intSetting(env, 'RELATE_MAX_PROPERTIES_DEPTH', DEFAULT_INPUT_LIMITS.maxJsonDepth),
+    },
+    maxBodyBytes: intSetting(env, 'RELATE_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
+    maxQueryRows: intSetting(env, 'RELATE_MAX_QUERY_ROWS', DEFAULT_MAX_QUERY_ROWS),
     rateLimit: perMinute(env, 'RELATE_RATE_LIMIT', DEFAULT_RATE_LIMIT),
     authFailureLimit: perMinute(env, 'RELATE_AUTH_FAILURE_LIMIT', DEFAULT_AUTH_FAILURE_LIMIT),
     redisUrl: redisUrlOf(env.REDIS_URL),

@@ -1,7 +1,7 @@
 import { request as httpRequest, createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type AppOptions } from '../src/app.js';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUERY_ROWS } from '../src/config.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUERY_ROWS, loadConfig } from '../src/config.js';
 import { prisma } from '../src/db/index.js';
 import { DEFAULT_INPUT_LIMITS } from '../src/graphql/input-guard.js';
 import { ENDPOINT, useTestApp, type TestWorkspace } from './helpers.js';
@@ -358,9 +358,22 @@ describe('size limits, at their boundaries', () => {
     expect(count).toBe(1);
   });
 
-  it('every input limit is a setting', async () => {
+  it('every input limit is a setting, read from the environment with its default', async () => {
+    const defaults = loadConfig({});
+    expect(defaults).toMatchObject({ inputLimits: DEFAULT_INPUT_LIMITS, maxBodyBytes: 1024 * 1024, maxQueryRows: 500_000 });
+    const set = loadConfig({
+      RELATE_MAX_STRING_LENGTH: '8',
+      RELATE_MAX_LIST_LENGTH: '2',
+      RELATE_MAX_PROPERTIES_BYTES: '1000',
+      RELATE_MAX_PROPERTIES_DEPTH: '2',
+      RELATE_MAX_BODY_BYTES: '4096',
+      RELATE_MAX_QUERY_ROWS: '120',
+    });
+    expect(set).toMatchObject({ inputLimits: { maxStringLength: 8, maxListLength: 2, maxJsonBytes: 1000, maxJsonDepth: 2 }, maxBodyBytes: 4096, maxQueryRows: 120 });
+    expect(() => loadConfig({ RELATE_MAX_LIST_LENGTH: '0' })).toThrow('RELATE_MAX_LIST_LENGTH must be a whole number of at least 1; got "0"');
+    expect(() => loadConfig({ RELATE_MAX_BODY_BYTES: '1MB' })).toThrow('RELATE_MAX_BODY_BYTES must be a whole number of at least 1; got "1MB"');
     const ws = await t.workspace();
-    const post = appWith({ inputLimits: { maxStringLength: 8, maxListLength: 2, maxJsonBytes: 1000, maxJsonDepth: 2 } }, ws.apiKey);
+    const post = appWith({ inputLimits: set.inputLimits }, ws.apiKey);
     const search = 'query ($s: String) { records(objectKey: "contact", filter: { search: $s }) { totalCount } }';
     expect((await post(search, { s: 'abcdefgh' })).data.records.totalCount).toBe(0);
     expect((await post(search, { s: 'abcdefghi' })).errors[0].message).toBe('filter.search is too long: at most 8 characters.');
