@@ -71,6 +71,10 @@ describe('relate CLI', () => {
     expect(unknown.stderr).toContain('Usage: relate');
     const badUser = await relate(['apikey', 'create', '--user', 'nope'], { DATABASE_URL: t.url });
     expect(badUser.code).toBe(2);
+    // An id no row can have (beyond the 32-bit id columns) is a usage error, not a database error.
+    const tooLarge = await relate(['user', 'create', '--workspace', '99999999999', '--name', 'N', '--email', 'n@example.com'], { DATABASE_URL: t.url });
+    expect(tooLarge.code).toBe(2);
+    expect(tooLarge.stderr).toContain('--workspace must be a Workspace id');
   });
 });
 

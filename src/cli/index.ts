@@ -9,7 +9,7 @@ import { migrate } from '../db/migrate.js';
 import { issueApiKey } from '../services/api-keys.js';
 import { seedDemo } from '../services/demo.js';
 import { DomainError } from '../services/errors.js';
-import { decodeGlobalId, encodeGlobalId, type NodeType } from '../services/ids.js';
+import { decodeGlobalId, encodeGlobalId, parseRowId, type NodeType } from '../services/ids.js';
 import { createUser, createWorkspace } from '../services/workspaces.js';
 
 const USAGE = `Usage: relate <command> [options]
@@ -43,7 +43,7 @@ const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, 
 
 function idArg(value: string | undefined, type: NodeType, flag: string): number {
   if (!value) throw new UsageError(`--${flag} is required`);
-  const id = /^[0-9]+$/.test(value) ? Number(value) : decodeGlobalId(value, type);
+  const id = /^[0-9]+$/.test(value) ? parseRowId(value) : decodeGlobalId(value, type);
   if (!id) throw new UsageError(`--${flag} must be a ${type} id`);
   return id;
 }
