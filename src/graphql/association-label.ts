@@ -22,6 +22,24 @@ export const CardinalityEnum = builder.enumType('Cardinality', {
   } as const,
 });
 
+const LabelLimitsRef = builder.objectRef<AssociationLabel>('LabelLimits').implement({
+  description:
+    "A label's own limits per direction; null: no limit of its own. Under a label between objects A (first) and B (second), " +
+    'one A record may be linked to at most maxSecondPerFirst B records, and one B record to at most maxFirstPerSecond A records. ' +
+    'A SINGLE label on one object has one limit for both (equal values). A direction the cardinality fixes to 1 ' +
+    '(MANY_TO_ONE: maxSecondPerFirst; ONE_TO_ONE: both) has none of its own.',
+  fields: (t) => ({
+    maxSecondPerFirst: t.exposeInt('maxSecondPerFirst', {
+      nullable: true,
+      description: 'Second-side records one first-side record may be linked to.',
+    }),
+    maxFirstPerSecond: t.exposeInt('maxFirstPerSecond', {
+      nullable: true,
+      description: 'First-side records one second-side record may be linked to.',
+    }),
+  }),
+});
+
 builder.node(AssociationLabelRef, {
   description: 'The definition of a relationship between two objects (which may be the same object).',
   id: { resolve: (label) => label.id },
@@ -37,6 +55,11 @@ builder.node(AssociationLabelRef, {
     secondObject: t.field({ type: ObjectRef, resolve: (label, _args, ctx) => ctx.loaders.object(label.secondObjectId) }),
     firstLabel: t.exposeString('firstLabel', { description: 'The role of the record on the first side.' }),
     secondLabel: t.exposeString('secondLabel', { description: 'The role of the record on the second side.' }),
+    limits: t.field({
+      type: LabelLimitsRef,
+      description: 'Its own limits per direction (admins set them with updateAssociationLabel).',
+      resolve: (label) => label,
+    }),
     associationCount: t.int({
       description: 'Associations under this label between records you can see.',
       resolve: (label, _args, ctx) => ctx.loaders.labelAssociationCount.load(label.id),
@@ -117,6 +140,16 @@ const UpdateAssociationLabelInput = builder.inputType('UpdateAssociationLabelInp
     id: t.id({ required: true }),
     firstLabel: t.string({ description: 'For a SINGLE label, renames both sides.' }),
     secondLabel: t.string(),
+    maxSecondPerFirst: t.int({
+      description:
+        "Second-side records one first-side record may be linked to: 1 to the workspace's maxRecordsPerLabel; null clears it. " +
+        'Not for MANY_TO_ONE and ONE_TO_ONE labels, whose cardinality fixes it to 1.',
+    }),
+    maxFirstPerSecond: t.int({
+      description:
+        "First-side records one second-side record may be linked to: 1 to the workspace's maxRecordsPerLabel; null clears it. " +
+        'Not for ONE_TO_ONE labels. For a SINGLE label on one object, the same limit as maxSecondPerFirst.',
+    }),
   }),
 });
 const DeleteAssociationLabelInput = builder.inputType('DeleteAssociationLabelInput', {
@@ -148,7 +181,9 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => createLabel(ctx.viewer, input),
   }),
   updateAssociationLabel: t.field({
-    description: "Renames a label's sides (admin only). Key, objects, type and cardinality are immutable.",
+    description:
+      "Renames a label's sides and sets or clears its limits per direction (admin only). Key, objects, type and cardinality are immutable. " +
+      'Lowering a limit below current usage is allowed: new links over it are refused.',
     type: labelSuccess('UpdateAssociationLabelSuccess'),
     errors: resultUnion('updateAssociationLabel'),
     args: { input: t.arg({ type: UpdateAssociationLabelInput, required: true }) },

@@ -1,6 +1,7 @@
 import type { AssociationLabelType, Cardinality } from '../db/generated/sqlite/enums.js';
 import { prisma, type Tx } from '../db/index.js';
 import { ConflictError, LabelInUseError, LimitExceededError, NotFoundError, ValidationError } from './errors.js';
+import { nextDirectionLimits, type DirectionLimitsInput } from './label-limits.js';
 import { removeAssociations } from './links.js';
 import { lockedTransaction } from './lock.js';
 import { bumpSchemaVersion } from './metadata.js';
@@ -126,26 +127,33 @@ export async function findLabel(db: Tx, viewer: Viewer, id: number | null) {
   return label;
 }
 
-/** Renames a label. For a SINGLE label, firstLabel names both sides. */
+/**
+ * Renames a label (for a SINGLE label, firstLabel names both sides) and sets or clears its
+ * direction limits (see label-limits.ts), in one transaction under the workspace's write lock,
+ * so a concurrent link checks against either the old limits or the new ones.
+ */
 export async function updateLabel(
   viewer: Viewer,
-  input: { id: number | null; firstLabel?: string | null; secondLabel?: string | null },
+  input: { id: number | null; firstLabel?: string | null; secondLabel?: string | null } & DirectionLimitsInput,
 ) {
   requireAdmin(viewer);
-  return prisma.$transaction(async (tx) => {
+  return lockedTransaction(viewer.workspaceId, async (tx) => {
     const label = await findLabel(tx, viewer, input.id);
-    await bumpSchemaVersion(tx, viewer.workspaceId);
     const firstLabel = input.firstLabel == null ? label.firstLabel : labelName(input.firstLabel, 'firstLabel');
     const secondLabel = input.secondLabel == null ? label.secondLabel : labelName(input.secondLabel, 'secondLabel');
+    let names = { firstLabel, secondLabel };
     if (label.type === 'SINGLE') {
       // One name for both sides: either field renames the label.
       if (input.firstLabel != null && input.secondLabel != null && firstLabel !== secondLabel) {
         throw new ValidationError('A SINGLE label has one name: give firstLabel only.', 'secondLabel');
       }
       const name = input.firstLabel != null ? firstLabel : secondLabel;
-      return tx.associationLabel.update({ where: { id: label.id }, data: { firstLabel: name, secondLabel: name } });
+      names = { firstLabel: name, secondLabel: name };
     }
-    return tx.associationLabel.update({ where: { id: label.id }, data: { firstLabel, secondLabel } });
+    const { maxRecordsPerLabel } = await tx.workspace.findUniqueOrThrow({ where: { id: viewer.workspaceId } });
+    const limits = nextDirectionLimits(label, input, maxRecordsPerLabel);
+    await bumpSchemaVersion(tx, viewer.workspaceId);
+    return tx.associationLabel.update({ where: { id: label.id }, data: { ...names, ...limits } });
   });
 }
 

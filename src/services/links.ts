@@ -1,6 +1,7 @@
 import type { Association, AssociationLabel, ObjectModel } from '../db/generated/sqlite/client.js';
 import { Prisma, type Tx } from '../db/index.js';
 import { LimitExceededError, NotFoundError, ObjectMismatchError, ValidationError, atIndex } from './errors.js';
+import { directionBounds, directionMessage, isSymmetric, type DirectionBound } from './label-limits.js';
 import { lockedTransaction } from './lock.js';
 import { CONTACT_KEY } from './objects.js';
 import { isRestricted, type Viewer } from './viewer.js';
@@ -141,25 +142,28 @@ async function checkLimits(tx: Tx, limits: Limits, label: LabelWithObjects, firs
     }
   }
 
-  // Cardinality.
+  // Cardinality, then the label's own limits per direction (label-limits.ts): each counts the
+  // record's associations under the label on its side (either side for a symmetric label).
+  const partners = (recordId: number, side: DirectionBound['side']) =>
+    tx.association.count({
+      where: {
+        labelId: label.id,
+        ...(side === 'first'
+          ? { firstRecordId: recordId }
+          : side === 'second'
+            ? { secondRecordId: recordId }
+            : { OR: [{ firstRecordId: recordId }, { secondRecordId: recordId }] }),
+      },
+    });
+  /** The records of this pair a bound on `side` applies to, each with the side to count. */
+  const bounded = (side: DirectionBound['side']): [number, DirectionBound['side']][] =>
+    side === 'either' ? [[firstId, 'either'], [secondId, 'either']] : [[side === 'first' ? firstId : secondId, side]];
   if (label.cardinality !== 'MANY_TO_MANY') {
-    const symmetric = label.type === 'SINGLE' && label.firstObjectId === label.secondObjectId;
-    const partners = (recordId: number, side: 'first' | 'second' | 'either') =>
-      tx.association.count({
-        where: {
-          labelId: label.id,
-          ...(side === 'first'
-            ? { firstRecordId: recordId }
-            : side === 'second'
-              ? { secondRecordId: recordId }
-              : { OR: [{ firstRecordId: recordId }, { secondRecordId: recordId }] }),
-        },
-      });
-    const checks: [number, 'first' | 'second' | 'either'][] = symmetric
-      ? [[firstId, 'either'], [secondId, 'either']]
+    const checks = isSymmetric(label)
+      ? bounded('either')
       : label.cardinality === 'MANY_TO_ONE'
-        ? [[firstId, 'first']]
-        : [[firstId, 'first'], [secondId, 'second']];
+        ? bounded('first')
+        : [...bounded('first'), ...bounded('second')];
     for (const [recordId, side] of checks) {
       const current = await partners(recordId, side);
       if (current >= 1) {
@@ -169,6 +173,14 @@ async function checkLimits(tx: Tx, limits: Limits, label: LabelWithObjects, firs
           1,
           current,
         );
+      }
+    }
+  }
+  for (const bound of directionBounds(label)) {
+    for (const [recordId, side] of bounded(bound.side)) {
+      const current = await partners(recordId, side);
+      if (current + 1 > bound.max) {
+        throw new LimitExceededError(directionMessage(label, bound, current), bound.limit, bound.max, current);
       }
     }
   }
