@@ -180,6 +180,10 @@ export type UpdateAssociationLabelInput = {
   /** For a SINGLE label, renames both sides. */
   firstLabel?: InputMaybe<Scalars['String']['input']>;
   id: Scalars['ID']['input'];
+  /** First-side records one second-side record may be linked to: 1 to the workspace's maxRecordsPerLabel; null clears it. Not for ONE_TO_ONE labels. For a SINGLE label on one object, the same limit as maxSecondPerFirst. */
+  maxFirstPerSecond?: InputMaybe<Scalars['Int']['input']>;
+  /** Second-side records one first-side record may be linked to: 1 to the workspace's maxRecordsPerLabel; null clears it. Not for MANY_TO_ONE and ONE_TO_ONE labels, whose cardinality fixes it to 1. */
+  maxSecondPerFirst?: InputMaybe<Scalars['Int']['input']>;
   secondLabel?: InputMaybe<Scalars['String']['input']>;
 };
 

@@ -8,6 +8,7 @@ import './record.js';
 import './association-label.js';
 import './association.js';
 import './association-event.js';
+import './limit-usage.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

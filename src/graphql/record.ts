@@ -10,6 +10,7 @@ import { builder } from './builder.js';
 import { connectionOf, connectionType, pageArgs, pageOf, type Edge, type PageArgs } from './connection.js';
 import { resultUnion } from './errors.js';
 import { idOf, nodeId } from './ids.js';
+import { LimitUsageRef, recordUsage } from './limit-usage.js';
 import { UserRef } from './user.js';
 
 /**
@@ -60,6 +61,13 @@ builder.node(RecordRef, {
       description: "Related records grouped by the role they play (the record page's Associations panel).",
       args: { objectKey: t.arg.string({ description: 'Only groups of records of this object.' }) },
       resolve: (record, args, ctx) => associationGroups(ctx, record, args.objectKey),
+    }),
+    limitUsage: t.field({
+      type: [LimitUsageRef],
+      description:
+        'What this record may still take: its contact↔contact associations if it is a contact, and each own limit per ' +
+        'direction of a label on its side. Counts only associations with records you can see.',
+      resolve: (record, _args, ctx) => recordUsage(ctx, record),
     }),
     associationEvents: t.field({
       type: AssociationEventConnectionRef,

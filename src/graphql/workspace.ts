@@ -4,6 +4,7 @@ import { updateLimits } from '../services/labels.js';
 import { builder } from './builder.js';
 import { resultUnion } from './errors.js';
 import { nodeId } from './ids.js';
+import { LimitUsageRef, workspaceUsage } from './limit-usage.js';
 import { UserRef } from './user.js';
 
 export const AssociationLimitsRef = builder.objectRef<Workspace>('AssociationLimits').implement({
@@ -27,6 +28,15 @@ export const WorkspaceRef = builder.prismaNode('Workspace', {
   fields: (t) => ({
     name: t.exposeString('name'),
     limits: t.field({ type: AssociationLimitsRef, resolve: (workspace) => workspace }),
+    limitUsage: t.field({
+      type: [LimitUsageRef],
+      description:
+        'The limits closest to their maximum first, across every kind (labels per object pair, records per label, ' +
+        'associations per contact, labels\' own limits per direction per record); unused ones are left out. Admin only.',
+      authScopes: { admin: true },
+      args: { first: t.arg.int({ defaultValue: 20, description: 'How many (1 to 100).' }) },
+      resolve: (workspace, args, ctx) => workspaceUsage(ctx, workspace, args.first ?? 20),
+    }),
   }),
 });
 

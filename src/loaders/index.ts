@@ -165,6 +165,8 @@ function labelRow(raw: Record<string, unknown>): AssociationLabel {
     secondObjectId: num(raw.secondObjectId),
     firstLabel: String(raw.firstLabel),
     secondLabel: String(raw.secondLabel),
+    maxSecondPerFirst: raw.maxSecondPerFirst == null ? null : num(raw.maxSecondPerFirst),
+    maxFirstPerSecond: raw.maxFirstPerSecond == null ? null : num(raw.maxFirstPerSecond),
     createdAt: timestamp(raw.createdAt),
     updatedAt: timestamp(raw.updatedAt),
   };
@@ -480,6 +482,16 @@ export function createLoaders(viewer: Viewer, { wholeRelatedRecords }: LoaderOpt
       return rows;
     },
     recordCount: (filter: RecordListFilter) => countRecords(viewer, filter),
+    /** The workspace's limits, read once per request (they are not part of the cached metadata). */
+    workspaceLimits: memo(async () => {
+      const [row] = await reader.rows<Record<string, unknown>>(Prisma.sql`
+        SELECT "maxLabelsPerObjectPair", "maxRecordsPerLabel", "maxAssociationsPerContact" FROM "Workspace" WHERE "id" = ${viewer.workspaceId}`);
+      return {
+        maxLabelsPerObjectPair: num(row!.maxLabelsPerObjectPair),
+        maxRecordsPerLabel: num(row!.maxRecordsPerLabel),
+        maxAssociationsPerContact: num(row!.maxAssociationsPerContact),
+      };
+    }),
     association: new DataLoader<number, Association | null>(async (ids) =>
       byId(ids, await prisma.association.findMany({ where: { id: { in: [...ids] }, workspaceId: viewer.workspaceId } })),
     ),
