@@ -323,4 +323,60 @@ describe('SQL statements per request do not grow with the page size or the data'
       }
     }
   });
+
+  it('limit usage: Record.limitUsage on a list page costs the same for N = 5 and N = 50; Workspace.limitUsage one statement per kind', async () => {
+    const setLabelLimits = async (ring: Ring, key: string, limits: Record<string, number>) => {
+      const label = (await ring.ws.gql('query StatementsLabelId($key: String) { associationLabel(key: $key) { id } }', { key })).data.associationLabel;
+      const response = await ring.ws.gql(
+        `mutation StatementsLabelLimits($input: UpdateAssociationLabelInput!) {
+          updateAssociationLabel(input: $input) { __typename ... on Error { message } }
+        }`,
+        { input: { id: label.id, ...limits } },
+      );
+      expect(response.data.updateAssociationLabel.__typename).toBe('UpdateAssociationLabelSuccess');
+    };
+    for (const ring of [small, big]) {
+      await setLabelLimits(ring, 'mentor', { maxSecondPerFirst: 3, maxFirstPerSecond: 4 });
+      await setLabelLimits(ring, 'owner', { maxSecondPerFirst: 40 });
+      await setLabelLimits(ring, 'colleague', { maxSecondPerFirst: 5 });
+    }
+    const listQuery = `query StatementsListUsage($first: Int!) {
+      records(objectKey: "contact", first: $first) {
+        edges { node { displayName limitUsage { limit max current percent label { key } record { displayName } } } }
+      }
+    }`;
+    const five = await measure(big.ws, listQuery, { first: 5 });
+    const fifty = await measure(big.ws, listQuery, { first: 50 });
+    const smallFive = await measure(small.ws, listQuery, { first: 5 });
+    console.log(`[statements:${DB}] list page with limitUsage: N=5 → ${five.statements}, N=50 → ${fifty.statements}`);
+    expect(fifty.statements).toBe(five.statements);
+    expect(smallFive.statements).toBe(five.statements);
+    // Authentication, the page, the group counts and the workspace's limits.
+    expect(five.statements).toBe(4);
+
+    const nodes = fifty.data.records.edges.map((edge: { node: { displayName: string; limitUsage: any[] } }) => edge.node);
+    expect(nodes).toHaveLength(50);
+    for (const node of nodes) {
+      const usage = Object.fromEntries(node.limitUsage.map((u: any) => [`${u.limit}:${u.label?.key ?? ''}`, `${u.current}/${u.max}`]));
+      // Every ring contact: 2 colleagues, 2 manager links and 2 mentor links; one car, contact 0 thirty-one.
+      expect(usage).toEqual({
+        'maxAssociationsPerContact:': '6/10',
+        'maxSecondPerFirst:colleague': '2/5',
+        'maxSecondPerFirst:mentor': '1/3',
+        'maxFirstPerSecond:mentor': '1/4',
+        'maxSecondPerFirst:owner': node.displayName === name(0) ? '31/40' : '1/40',
+      });
+      for (const u of node.limitUsage) expect(u.record.displayName).toBe(node.displayName);
+    }
+
+    const workspaceQuery = `query StatementsWorkspaceUsage { viewer { workspace { limitUsage(first: 100) { limit current max } } } }`;
+    const few = await measure(small.ws, workspaceQuery, {});
+    const many = await measure(big.ws, workspaceQuery, {});
+    console.log(`[statements:${DB}] Workspace.limitUsage: small → ${few.statements}, big → ${many.statements}`);
+    // Authentication, the workspace, then one per kind: records per label, contacts, label limits.
+    expect(many.statements).toBe(few.statements);
+    expect(many.statements).toBe(5);
+    const top = many.data.viewer.workspace.limitUsage[0];
+    expect(top).toEqual({ limit: 'maxSecondPerFirst', current: 31, max: 40 });
+  });
 });

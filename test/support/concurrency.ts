@@ -251,10 +251,13 @@ export async function storedEvents(workspaceId: number) {
  * - contact↔contact associations per contact ≤ maxAssociationsPerContact;
  * - cardinality: MANY_TO_ONE ≤ 1 partner per first-side record, ONE_TO_ONE ≤ 1 per record on
  *   each side (either side for a SINGLE label on one object);
+ * - a label's own limits: partners per first-side record ≤ maxSecondPerFirst, per second-side
+ *   record ≤ maxFirstPerSecond (per record on either side for a SINGLE label on one object);
  * - no duplicate association (A–B and B–A count as one for a SINGLE label on one object);
  * - no association pointing at a record that does not exist;
  * - the event log matches: every stored association has one LINKED event more than UNLINKED,
- *   every removed one as many UNLINKED as LINKED (nothing vanished without an event).
+ *   every removed one as many UNLINKED as LINKED (nothing vanished without an event);
+ * - the usage tallies match the associations (`tallyProblems`).
  */
 export async function expectWithinLimits(workspaceId: number): Promise<void> {
   const workspace = await prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } });
@@ -309,6 +312,10 @@ export async function expectWithinLimits(workspaceId: number): Promise<void> {
         if (limited && n > 1) problems.push(`label ${label.key} (${label.cardinality}): record ${side} has ${n} partners`);
       }
     }
+    for (const [side, n] of partners) {
+      const [name, max] = side.startsWith('second:') ? ['maxFirstPerSecond', label.maxFirstPerSecond] : ['maxSecondPerFirst', label.maxSecondPerFirst];
+      if (max !== null && n > max) problems.push(`label ${label.key}: record ${side} has ${n} partners (${name} ${max})`);
+    }
   }
   for (const [id, n] of perContact) {
     if (n > workspace.maxAssociationsPerContact) {
@@ -324,5 +331,53 @@ export async function expectWithinLimits(workspaceId: number): Promise<void> {
   for (const id of stored) if (balance.get(id) !== 1) problems.push(`association ${id} is stored but its events balance to ${balance.get(id) ?? 0}`);
   for (const [id, n] of balance) if (!stored.has(id) && n !== 0) problems.push(`association ${id} is gone but its events balance to ${n}`);
 
+  problems.push(...(await tallyProblems(workspaceId)));
   expect(problems).toEqual([]);
+}
+
+/**
+ * Where the usage tallies kept by the database's triggers (RecordLabelTally, LabelTally,
+ * ContactTally) differ from what the stored associations of a workspace say they must be.
+ */
+export async function tallyProblems(workspaceId: number): Promise<string[]> {
+  const labels = await prisma.associationLabel.findMany({ where: { workspaceId }, include: { firstObject: true } });
+  const associations = await storedAssociations(workspaceId);
+  const labelIds = labels.map((label) => label.id);
+  const expected = { perRecord: new Map<string, number>(), perLabel: new Map<number, Set<number>>(), perContact: new Map<number, number>() };
+  const bump = (map: Map<string | number, number>, key: string | number) => map.set(key, (map.get(key) ?? 0) + 1);
+  for (const a of associations) {
+    const label = labels.find((l) => l.id === a.labelId)!;
+    const symmetric = label.type === 'SINGLE' && label.firstObjectId === label.secondObjectId;
+    bump(expected.perRecord, `${a.labelId}:${a.firstRecordId}:${symmetric ? 0 : 1}`);
+    bump(expected.perRecord, `${a.labelId}:${a.secondRecordId}:${symmetric ? 0 : 2}`);
+    const linked = expected.perLabel.get(a.labelId) ?? new Set<number>();
+    linked.add(a.firstRecordId).add(a.secondRecordId);
+    expected.perLabel.set(a.labelId, linked);
+    if (label.firstObjectId === label.secondObjectId && label.firstObject.key === 'contact') {
+      bump(expected.perContact, a.firstRecordId);
+      bump(expected.perContact, a.secondRecordId);
+    }
+  }
+  const text = (map: Map<string | number, number>) => [...map].map(([key, n]) => `${key}=${n}`).sort();
+  const problems: string[] = [];
+  const compare = (what: string, stored: string[], wanted: string[]) => {
+    const extra = stored.filter((entry) => !wanted.includes(entry));
+    const missing = wanted.filter((entry) => !stored.includes(entry));
+    if (extra.length || missing.length) problems.push(`${what}: stored ${JSON.stringify(extra)} instead of ${JSON.stringify(missing)}`);
+  };
+  const perRecord = await prisma.recordLabelTally.findMany({ where: { labelId: { in: labelIds } } });
+  compare(
+    'RecordLabelTally',
+    perRecord.map((t) => `${t.labelId}:${t.recordId}:${t.side}=${t.associations}`).sort(),
+    text(expected.perRecord),
+  );
+  const perLabel = await prisma.labelTally.findMany({ where: { labelId: { in: labelIds } } });
+  compare(
+    'LabelTally',
+    perLabel.filter((t) => t.records !== 0).map((t) => `${t.labelId}=${t.records}`).sort(),
+    text(new Map([...expected.perLabel].map(([labelId, records]) => [labelId, records.size]))),
+  );
+  const perContact = await prisma.contactTally.findMany({ where: { workspaceId } });
+  compare('ContactTally', perContact.map((t) => `${t.recordId}=${t.associations}`).sort(), text(expected.perContact));
+  return problems;
 }
