@@ -50,4 +50,21 @@ mutation Link($first: ID!, $second: ID!) {
     ... on LimitExceededError { limit max current }
   }
 }`,
+  `# Limits you can see: the limits closest to their maximum (admins), what one record may still
+# take (anyone who sees it), and a label's own limits per direction ("a car has at most two owners").
+query LimitUsage {
+  viewer {
+    workspace {
+      limits { maxLabelsPerObjectPair maxRecordsPerLabel maxAssociationsPerContact }
+      limitUsage(first: 10) {
+        limit max current percent
+        label { key } firstObject { key } secondObject { key } record { displayName }
+      }
+    }
+  }
+  associationLabel(key: "owner_car") { key firstLabel secondLabel limits { maxSecondPerFirst maxFirstPerSecond } }
+  records(objectKey: "custom_objects.cars", first: 3) {
+    edges { node { displayName limitUsage { limit max current label { key } } } }
+  }
+}`,
 ];

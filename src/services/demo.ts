@@ -1,7 +1,7 @@
 import { prisma } from '../db/index.js';
 import { createObject } from './objects.js';
 import { createRecord } from './records.js';
-import { createLabel } from './labels.js';
+import { createLabel, updateLabel } from './labels.js';
 import { linkRecords } from './links.js';
 import { adminViewer } from './viewer.js';
 import { createWorkspace } from './workspaces.js';
@@ -25,7 +25,8 @@ const CARS = [
 
 /**
  * The "Demo" workspace: contacts, one custom object (cars) and a label of each kind — SINGLE
- * and PAIR between contacts, a PAIR between contacts and cars, and a MANY_TO_ONE label.
+ * and PAIR between contacts, a PAIR between contacts and cars, and a MANY_TO_ONE label — and a
+ * limit of a label's own: a car has at most two owners (the Roadster has two already).
  */
 export async function seedDemo() {
   const { workspace, user, apiKey } = await createWorkspace({
@@ -59,7 +60,7 @@ export async function seedDemo() {
     firstLabel: 'Manager',
     secondLabel: 'Employee',
   });
-  await createLabel(viewer, {
+  const ownerCar = await createLabel(viewer, {
     key: 'owner_car',
     firstObjectKey: 'contact',
     secondObjectKey: 'custom_objects.cars',
@@ -98,6 +99,7 @@ export async function seedDemo() {
     link(roadster, ada, 'primary_driver'),
     link(cruiser, grace, 'primary_driver'),
   ]);
+  await updateLabel(viewer, { id: ownerCar.id, maxFirstPerSecond: 2 });
   return { workspace, user, apiKey };
 }
 
