@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: seeds data with `relate seed --scale`, starts the real server (one process,
  * production mode) and drives it over HTTP with autocannon at a fixed concurrency.
- * Reports requests/s, p50/p99 latency and SQL statements per request for Q1–Q3 and M1 (as the
- * admin and as a restricted user), the bare-driver baseline for Q2, and Q1–Q3 latency at N and
- * 10·N. Runs on SQLite, and on PostgreSQL when BENCH_DATABASE_URL or TEST_DATABASE_URL is set.
+ * Reports requests/s, p50/p99 latency and SQL statements per request for Q1–Q3, M1 and the limit
+ * usage reads L1–L2 (as the admin and as a restricted user), the bare-driver baseline for Q2, and
+ * Q1–Q3 and L1–L2 latency at N and 10·N. Runs on SQLite, and on PostgreSQL when
+ * BENCH_DATABASE_URL or TEST_DATABASE_URL is set.
  * Writes docs/benchmarks.md.
  *
  *   npm run bench -- [--n 50000] [--factor 10] [--duration 10] [--connections 16] [--only sqlite|postgresql]
@@ -108,6 +109,10 @@ const Q2 = `query Q2 { records(objectKey: "contact", first: 50) { edges { node {
   associations(first: 10) { edges { relatedRole relatedRecord { displayName object { key } } } } } } } }`;
 const Q3 = `query Q3($id: ID!) { record(id: $id) { displayName associations(first: 10) { edges { relatedRole relatedRecord {
   displayName associations(first: 10) { edges { relatedRole relatedRecord { displayName } } } } } } } }`;
+const L1 = `query L1 { viewer { workspace { limitUsage(first: 20) { limit max current percent
+  label { key } firstObject { key } secondObject { key } record { displayName } } } } }`;
+const L2 = `query L2 { records(objectKey: "contact", first: 50) { edges { node { displayName
+  limitUsage { limit max current percent label { key } } } } } }`;
 const LINK = `mutation M1link($a: ID!, $b: ID!) { linkRecords(input: { firstRecordId: $a, secondRecordId: $b, labelKeys: ["colleague"] }) {
   __typename ... on Error { code message } } }`;
 const UNLINK = `mutation M1unlink($a: ID!, $b: ID!) { unlinkRecords(input: { firstRecordId: $a, secondRecordId: $b, labelKeys: ["colleague"] }) {
@@ -159,6 +164,28 @@ async function measure(name: string, url: string, apiKey: string, operations: { 
 }
 
 /**
+ * Labels' own limits per direction, so that the limit usage reads have per-record limits to
+ * rank: a company has at most 500 decision makers, a contact is the decision maker of at most
+ * 500 companies, and a contact is the buyer in at most 500 deals (the seed's hubs reach 500).
+ */
+async function shapeLimits(url: string, apiKey: string) {
+  const limits: [string, Record<string, number>][] = [
+    ['decision_maker', { maxFirstPerSecond: 500, maxSecondPerFirst: 500 }],
+    ['buyer', { maxFirstPerSecond: 500 }],
+  ];
+  for (const [key, values] of limits) {
+    const { data } = await once(url, apiKey, 'query ($key: String) { associationLabel(key: $key) { id } }', { key });
+    const id = (data as unknown as { associationLabel: { id: string } }).associationLabel.id;
+    await once(
+      url,
+      apiKey,
+      'mutation ($input: UpdateAssociationLabelInput!) { updateAssociationLabel(input: $input) { __typename ... on Error { code message } } }',
+      { input: { id, ...values } },
+    );
+  }
+}
+
+/**
  * A fresh server compiles its hot paths, opens its pool connections and prepares and plans its
  * statements on each of them during its first thousands of requests: it is driven with every
  * read operation first, so that what is measured is the steady state.
@@ -168,8 +195,12 @@ async function warmUp(url: string, seeded: Seeded) {
     { query: Q1, variables: { id: seeded.hubContactId } },
     { query: Q2, variables: {} },
     { query: Q3, variables: { id: seeded.hubContactId } },
-  ].map((operation) => ({ body: JSON.stringify(operation) }));
-  for (const apiKey of [seeded.adminApiKey, seeded.userApiKey]) await load(url, operations, apiKey, 4);
+    { query: L2, variables: {} },
+  ];
+  const asAdmin = [...operations, { query: L1, variables: {} }];
+  for (const [apiKey, ops] of [[seeded.adminApiKey, asAdmin], [seeded.userApiKey, operations]] as const) {
+    await load(url, ops.map((operation) => ({ body: JSON.stringify(operation) })), apiKey, 4);
+  }
 }
 
 async function runServer(url: string) {
@@ -226,6 +257,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
     const seedSeconds = (Date.now() - started) / 1000;
     const server = await runServer(db.url);
     servers.push(server);
+    await shapeLimits(server.endpoint, seeded.adminApiKey);
     await warmUp(server.endpoint, seeded);
     const admin = seeded.adminApiKey;
     const user = seeded.userApiKey;
@@ -236,6 +268,8 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
     results.push(await measure('Q1 record page', server.endpoint, admin, [q1]));
     results.push(await measure('Q2 list page', server.endpoint, admin, [q2]));
     results.push(await measure('Q3 two hops', server.endpoint, admin, [q3]));
+    results.push(await measure('L1 workspace limit usage', server.endpoint, admin, [{ query: L1, variables: {} }]));
+    results.push(await measure('L2 list page limit usage', server.endpoint, admin, [{ query: L2, variables: {} }]));
     const pair = { a: seeded.quietContactIds[0], b: seeded.quietContactIds[1] };
     results.push(await measure('M1 link + unlink', server.endpoint, admin, [
       { query: LINK, variables: pair },
@@ -245,6 +279,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
     results.push(await measure('Q1 record page (restricted user)', server.endpoint, user, [{ query: Q1, variables: { id: owned } }]));
     results.push(await measure('Q2 list page (restricted user)', server.endpoint, user, [q2]));
     results.push(await measure('Q3 two hops (restricted user)', server.endpoint, user, [{ query: Q3, variables: { id: owned } }]));
+    results.push(await measure('L2 list page limit usage (restricted user)', server.endpoint, user, [{ query: L2, variables: {} }]));
 
     const workspaceId = Number(Buffer.from(seeded.workspaceId, 'base64').toString().split(':')[1]);
     const base = spawnChild(['--import', 'tsx', 'bench/baseline.ts'], {
@@ -276,11 +311,14 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
       bigSeedSeconds = (Date.now() - started) / 1000;
       const server10 = await runServer(big.url);
       servers.push(server10);
+      await shapeLimits(server10.endpoint, bigSeeded.adminApiKey);
       await warmUp(server10.endpoint, bigSeeded);
       const ops: [string, string, boolean][] = [
         ['Q1 record page', Q1, true],
         ['Q2 list page', Q2, false],
         ['Q3 two hops', Q3, true],
+        ['L1 workspace limit usage', L1, false],
+        ['L2 list page limit usage', L2, false],
       ];
       for (const [name, query, ofHub] of ops) {
         const variables = (s: Seeded) => (ofHub ? { id: s.hubContactId } : {});
@@ -310,6 +348,8 @@ function report(reports: DatabaseReport[]): string {
     '- **Q2 list page**: 50 contacts, each with `associations(first: 10)` → `relatedRecord { displayName object { key } }` and `relatedRole`.',
     '- **Q3 two hops**: the busiest contact → 10 related records → 10 of their related records each.',
     '- **M1**: `linkRecords` then `unlinkRecords` of the same pair (each request counted).',
+    '- **L1 workspace limit usage**: `Workspace.limitUsage(first: 20)` with each entry\'s label, objects and record, with per-label limits set on `decision_maker` (both directions) and `buyer` (500 each).',
+    '- **L2 list page limit usage**: 50 contacts, each with `limitUsage` (its contact associations and its labels\' own limits).',
     '- **restricted user**: a USER with ASSIGNED access to contacts (owns every tenth) and NONE to deals.',
     '- **SQL statements** per request include the one that authenticates the key, measured after the warm-up (objects and labels are then cached per worker until a schema change).',
     '',
