@@ -11,7 +11,7 @@ CREATE TABLE "RecordLabelTally" (
 
     PRIMARY KEY ("labelId", "recordId", "side"),
     CONSTRAINT "RecordLabelTally_labelId_fkey" FOREIGN KEY ("labelId") REFERENCES "AssociationLabel" ("id") ON DELETE CASCADE ON UPDATE CASCADE
-);
+) WITHOUT ROWID; -- (by hand) the primary key is the table: a record's rows are read from it, never from the usage index
 
 -- CreateTable
 CREATE TABLE "LabelTally" (
@@ -65,9 +65,12 @@ SELECT s."recordId", s."workspaceId", COUNT(*) FROM (
 ) s
 GROUP BY s."recordId", s."workspaceId";
 
+-- A record joins or leaves a label when it has no other association under it: that is looked up
+-- in the association indexes. Lookups of a record's tally rows name all three primary-key
+-- columns (side IN ...), so that they read the primary key rather than scan the usage index.
+
 -- A new association: one more for each of its records under its label (side 0 for a SINGLE
--- label on one object); a record with exactly one association under the label has just joined
--- it; both records of a contact↔contact label count one more contact association.
+-- label on one object); a record with no other association under the label has just joined it.
 CREATE TRIGGER "Association_tally_insert" AFTER INSERT ON "Association"
 BEGIN
   INSERT INTO "RecordLabelTally" ("labelId", "recordId", "side", "associations")
@@ -82,18 +85,13 @@ BEGIN
     ON CONFLICT ("labelId", "recordId", "side") DO UPDATE SET "associations" = "associations" + 1;
   INSERT INTO "LabelTally" ("labelId", "records")
     SELECT NEW."labelId", j."joined" FROM (
-      SELECT ((SELECT SUM("associations") FROM "RecordLabelTally" WHERE "labelId" = NEW."labelId" AND "recordId" = NEW."firstRecordId") = 1)
-           + ((SELECT SUM("associations") FROM "RecordLabelTally" WHERE "labelId" = NEW."labelId" AND "recordId" = NEW."secondRecordId") = 1)
+      SELECT (NOT EXISTS (SELECT 1 FROM "Association" a WHERE a."labelId" = NEW."labelId" AND a."firstRecordId" = NEW."firstRecordId" AND a."id" <> NEW."id")
+              AND NOT EXISTS (SELECT 1 FROM "Association" a WHERE a."labelId" = NEW."labelId" AND a."secondRecordId" = NEW."firstRecordId" AND a."id" <> NEW."id"))
+           + (NOT EXISTS (SELECT 1 FROM "Association" a WHERE a."labelId" = NEW."labelId" AND a."firstRecordId" = NEW."secondRecordId" AND a."id" <> NEW."id")
+              AND NOT EXISTS (SELECT 1 FROM "Association" a WHERE a."labelId" = NEW."labelId" AND a."secondRecordId" = NEW."secondRecordId" AND a."id" <> NEW."id"))
              AS "joined"
     ) j WHERE j."joined" > 0
     ON CONFLICT ("labelId") DO UPDATE SET "records" = "records" + excluded."records";
-  INSERT INTO "ContactTally" ("recordId", "workspaceId", "associations")
-    SELECT r."id", NEW."workspaceId", 1 FROM (SELECT NEW."firstRecordId" AS "id" UNION ALL SELECT NEW."secondRecordId") r
-    WHERE EXISTS (
-      SELECT 1 FROM "AssociationLabel" l JOIN "Object" o ON o."id" = l."firstObjectId"
-      WHERE l."id" = NEW."labelId" AND l."secondObjectId" = l."firstObjectId" AND o."key" = 'contact'
-    )
-    ON CONFLICT ("recordId") DO UPDATE SET "associations" = "associations" + 1;
 END;
 
 -- A removed association: the same, backwards; rows that reach 0 go. The sides are found without
@@ -106,15 +104,35 @@ BEGIN
   UPDATE "RecordLabelTally" SET "associations" = "associations" - 1
     WHERE "labelId" = OLD."labelId" AND "recordId" = OLD."secondRecordId" AND "side" IN (0, 2);
   DELETE FROM "RecordLabelTally"
-    WHERE "labelId" = OLD."labelId" AND "recordId" IN (OLD."firstRecordId", OLD."secondRecordId") AND "associations" <= 0;
+    WHERE "labelId" = OLD."labelId" AND "recordId" IN (OLD."firstRecordId", OLD."secondRecordId") AND "side" IN (0, 1, 2)
+      AND +"associations" <= 0;
   UPDATE "LabelTally" SET "records" = "records"
-      - (NOT EXISTS (SELECT 1 FROM "RecordLabelTally" WHERE "labelId" = OLD."labelId" AND "recordId" = OLD."firstRecordId"))
-      - (NOT EXISTS (SELECT 1 FROM "RecordLabelTally" WHERE "labelId" = OLD."labelId" AND "recordId" = OLD."secondRecordId"))
+      - (NOT EXISTS (SELECT 1 FROM "Association" a WHERE a."labelId" = OLD."labelId" AND a."firstRecordId" = OLD."firstRecordId")
+         AND NOT EXISTS (SELECT 1 FROM "Association" a WHERE a."labelId" = OLD."labelId" AND a."secondRecordId" = OLD."firstRecordId"))
+      - (NOT EXISTS (SELECT 1 FROM "Association" a WHERE a."labelId" = OLD."labelId" AND a."firstRecordId" = OLD."secondRecordId")
+         AND NOT EXISTS (SELECT 1 FROM "Association" a WHERE a."labelId" = OLD."labelId" AND a."secondRecordId" = OLD."secondRecordId"))
     WHERE "labelId" = OLD."labelId";
-  UPDATE "ContactTally" SET "associations" = "associations" - 1
-    WHERE "recordId" IN (OLD."firstRecordId", OLD."secondRecordId") AND EXISTS (
-      SELECT 1 FROM "AssociationLabel" l JOIN "Object" o ON o."id" = l."firstObjectId"
-      WHERE l."id" = OLD."labelId" AND l."secondObjectId" = l."firstObjectId" AND o."key" = 'contact'
-    );
+END;
+
+-- Contact associations, in triggers of their own that run only for contact↔contact labels (a
+-- WHEN clause is much cheaper here than the same test inside each statement).
+CREATE TRIGGER "Association_contact_tally_insert" AFTER INSERT ON "Association"
+WHEN EXISTS (
+  SELECT 1 FROM "AssociationLabel" l JOIN "Object" o ON o."id" = l."firstObjectId"
+  WHERE l."id" = NEW."labelId" AND l."secondObjectId" = l."firstObjectId" AND o."key" = 'contact'
+)
+BEGIN
+  INSERT INTO "ContactTally" ("recordId", "workspaceId", "associations")
+    SELECT r."id", NEW."workspaceId", 1 FROM (SELECT NEW."firstRecordId" AS "id" UNION ALL SELECT NEW."secondRecordId") r WHERE true
+    ON CONFLICT ("recordId") DO UPDATE SET "associations" = "associations" + 1;
+END;
+
+CREATE TRIGGER "Association_contact_tally_delete" AFTER DELETE ON "Association"
+WHEN EXISTS (
+  SELECT 1 FROM "AssociationLabel" l JOIN "Object" o ON o."id" = l."firstObjectId"
+  WHERE l."id" = OLD."labelId" AND l."secondObjectId" = l."firstObjectId" AND o."key" = 'contact'
+)
+BEGIN
+  UPDATE "ContactTally" SET "associations" = "associations" - 1 WHERE "recordId" IN (OLD."firstRecordId", OLD."secondRecordId");
   DELETE FROM "ContactTally" WHERE "recordId" IN (OLD."firstRecordId", OLD."secondRecordId") AND "associations" <= 0;
 END;
