@@ -165,6 +165,9 @@ export const SQLITE_PRAGMAS = [
   'PRAGMA synchronous = NORMAL',
   'PRAGMA busy_timeout = 10000',
   'PRAGMA foreign_keys = ON',
+  // The usage-tally triggers' transition rows: in memory rather than a temporary file per write
+  // statement (about 25 times faster when many associations are removed one by one).
+  'PRAGMA temp_store = MEMORY',
 ].join(';\n');
 
 export function sqliteAdapter(url: string): SqlDriverAdapterFactory {
