@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { prisma } from '../src/db/index.js';
+import { readAnswer, type Answer } from './fuzz/checks.js';
 import { ENDPOINT, useTestApp, type TestWorkspace } from './helpers.js';
 
 const t = useTestApp();
@@ -15,11 +16,7 @@ const t = useTestApp();
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 const MEDIA_TYPES = [GRAPHQL_RESPONSE, 'application/json'] as const;
 
-interface Reply {
-  status: number;
-  body: any;
-  text: string;
-}
+type Reply = Answer;
 
 async function request(ws: TestWorkspace, init: { method?: string; body?: unknown; search?: string; accept: string }): Promise<Reply> {
   const headers: Record<string, string> = { authorization: `Bearer ${ws.apiKey}`, accept: init.accept };
@@ -29,14 +26,7 @@ async function request(ws: TestWorkspace, init: { method?: string; body?: unknow
     headers,
     ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
   });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body, text };
+  return readAnswer(response);
 }
 
 const records = (ws: TestWorkspace) => prisma.recordModel.count({ where: { workspaceId: ws.workspaceId } });
@@ -220,16 +210,10 @@ describe('GraphQL abuse', () => {
         headers: { authorization: `Bearer ${ws.apiKey}`, accept: GRAPHQL_RESPONSE, 'content-type': contentType },
         body: JSON.stringify({ query: mutation, variables: INPUT }),
       });
-      const text = await response.text();
+      const { text, body } = await readAnswer(response);
       const context = `${contentType} → HTTP ${response.status} ${JSON.stringify(text.slice(0, 300))}`;
       expect(response.status, context).toBeGreaterThanOrEqual(400);
       expect(response.status, context).toBeLessThan(500);
-      let body: any;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
       expect(body?.errors?.[0]?.extensions?.code, context).toEqual(expect.any(String));
     }
     expect(await records(ws)).toBe(before + created);

@@ -15,6 +15,7 @@
  * The stored state is read raw, through a connection of the test's own.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { random as seededRandom } from '../src/cli/seed-scale.js';
 import { decodeGlobalId } from '../src/services/ids.js';
 import { createTestDatabase } from './helpers.js';
 import { startServer, type RunningServer } from './support/process.js';
@@ -47,17 +48,7 @@ const KEEP: Record<LabelKey, number> = { crash_friend: 1, crash_partner: 1, cras
 
 /** Seeded, so a failure can be replayed with CRASH_SEED=<seed> (timing still varies). */
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = mulberry32(SEED);
+const random = seededRandom(SEED);
 const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
 function shuffle<T>(items: T[]): T[] {
   for (let i = items.length - 1; i > 0; i -= 1) {

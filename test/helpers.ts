@@ -31,6 +31,11 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
+  return postgresDatabase(server, name);
+}
+
+/** The URL of database `name` on the PostgreSQL server `server`, and how to drop it. */
+export function postgresDatabase(server: string, name: string): { url: string; drop: () => Promise<void> } {
   const url = new URL(server);
   url.pathname = `/${name}`;
   return {

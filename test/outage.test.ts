@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, DB } from './helpers.js';
+import { createTestDatabase, DB, postgresDatabase } from './helpers.js';
 import { relate, runNode, startServer, type RunningServer } from './support/process.js';
 import { databaseProxy, type DatabaseProxy } from './support/proxy.js';
 
@@ -53,19 +53,7 @@ function expectUnavailable(answer: Answer) {
 
 /** A database name of our own on the shared server: made by the server under test, dropped here. */
 function ownDatabaseUrl(): { url: string; drop: () => Promise<void> } {
-  const server = process.env.TEST_DATABASE_URL!;
-  const name = `relate_test_outage_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: server });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    },
-  };
+  return postgresDatabase(process.env.TEST_DATABASE_URL!, `relate_test_outage_${process.pid}_${randomBytes(4).toString('hex')}`);
 }
 
 describe.runIf(DB === 'postgresql')('started while the database is unreachable', () => {

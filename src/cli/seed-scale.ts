@@ -19,7 +19,7 @@ import { createUser, createWorkspace } from '../services/workspaces.js';
  */
 
 /** A small deterministic PRNG (mulberry32), so two runs with the same N build the same data. */
-function random(seed: number) {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

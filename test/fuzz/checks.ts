@@ -23,6 +23,11 @@ export async function send(app: App, apiKey: string, operation: { query: string;
     headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
     body: toJson({ query: operation.query, variables: operation.variables }),
   });
+  return readAnswer(response);
+}
+
+/** A response's status and body, read as text first: a non-JSON body is kept as text, not thrown. */
+export async function readAnswer(response: Response): Promise<Answer> {
   const text = await response.text();
   let body: unknown;
   try {
