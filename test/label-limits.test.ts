@@ -399,6 +399,15 @@ describe('Record.limitUsage', () => {
     expect((await recordUsage(ws, globex!)).map(row)).toEqual(['maxFirstPerSecond decision_maker Co2 0/2 0%']);
     // Each row carries its label and record, not objects.
     expect((await recordUsage(ws, acme!))[0]).toMatchObject({ label: { key: 'decision_maker' }, record: { id: acme }, firstObject: null, secondObject: null });
+
+    // An unlink and a deleted record free what they held at once.
+    await unlink(ws, ann!, bob!, ['colleague']);
+    expect(typed(await deleteRecord(ws, acme!), 'deleteRecord')).toMatchObject({ __typename: 'DeleteRecordSuccess' });
+    expect((await recordUsage(ws, ann!)).map(row)).toEqual([
+      'maxAssociationsPerContact C1 2/4 50%',
+      'maxSecondPerFirst decision_maker C1 0/4 0%',
+      'maxSecondPerFirst colleague C1 0/5 0%',
+    ]);
   });
 
   it('reports a limit lowered below usage over 100%', async () => {

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import type { AnyRecord } from '../loaders/index.js';
 import { recordLimitUsage, workspaceLimitUsage, type LimitUsage, type WorkspaceLimits } from '../services/limit-usage.js';
+import { isRestricted } from '../services/viewer.js';
 import { builder } from './builder.js';
 import { AssociationLabelRef, ObjectRef, RecordRef } from './refs.js';
 
@@ -59,13 +60,14 @@ export async function workspaceUsage(ctx: Context, limits: WorkspaceLimits, firs
 }
 
 /**
- * Record.limitUsage, batched: the record's counts per label and side come from the request's
- * group counts (one statement for a whole page, shared with associationGroups) and the
- * workspace's limits are read once per request.
+ * Record.limitUsage, batched: the workspace's limits are read once per request, and the record's
+ * counts per label and side once per page. A viewer who sees every record reads them from the
+ * tallies (by key, whatever the records' degree); a restricted viewer counts the associations
+ * with records they can see, with the request's group counts (shared with associationGroups).
  */
 export async function recordUsage(ctx: Context, record: AnyRecord): Promise<LimitUsageShape[]> {
   const [counts, limits, meta] = await Promise.all([
-    ctx.loaders.groupCounts.load({ recordId: record.id }),
+    isRestricted(ctx.viewer) ? ctx.loaders.groupCounts.load({ recordId: record.id }) : ctx.loaders.tallyCounts.load(record.id),
     ctx.loaders.workspaceLimits(),
     metadata(ctx),
   ]);

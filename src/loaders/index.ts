@@ -46,6 +46,13 @@ export type AssociationTotalKey = Omit<AssociationPageKey, 'take' | 'afterId'>;
 export type AssociationShape = Pick<Association, 'id' | 'labelId' | 'firstRecordId' | 'secondRecordId'> &
   Partial<Pick<Association, 'createdAt' | 'createdById'>>;
 
+/** A record's associations under one label on one side, as tallied (0: either side of a SINGLE label within one object). */
+export interface TallyCount {
+  labelId: number;
+  side: 0 | Side;
+  count: number;
+}
+
 export interface GroupCount {
   labelId: number;
   side: Side;
@@ -508,6 +515,24 @@ export function createLoaders(viewer: Viewer, { wholeRelatedRecords }: LoaderOpt
       (keys) => loadGroupCounts(viewer, keys),
       { cacheKeyFn },
     ),
+    /**
+     * Each record's associations per label and side as the tally triggers keep them (side 0: a
+     * SINGLE label within one object): the exact counts for a viewer who sees every record, read
+     * by primary key whatever the records' degree, one statement for a page.
+     */
+    tallyCounts: new DataLoader<number, TallyCount[]>(async (recordIds) => {
+      const labelIds = (await labels()).list.map((label) => label.id);
+      if (labelIds.length === 0) return recordIds.map(() => []);
+      const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
+        SELECT t."recordId", t."labelId", t."side", t."associations" AS n FROM "RecordLabelTally" t
+        WHERE ${inIds(provider, Prisma.sql`t."labelId"`, labelIds)} AND ${inIds(provider, Prisma.sql`t."recordId"`, recordIds)}
+          AND t."associations" > 0`);
+      const counts = new Map(recordIds.map((id) => [id, [] as TallyCount[]]));
+      for (const row of rows) {
+        counts.get(num(row.recordId))?.push({ labelId: num(row.labelId), side: num(row.side) as TallyCount['side'], count: num(row.n) });
+      }
+      return recordIds.map((id) => counts.get(id)!);
+    }),
     /** Associations per label whose two records the viewer can see. */
     labelAssociationCount: new DataLoader<number, number>(async (labelIds) => {
       const rows = await reader.rows<{ labelId: unknown; n: unknown }>(Prisma.sql`

@@ -157,10 +157,10 @@ async function directionUsage(labels: readonly AssociationLabel[], first: number
   });
 }
 
-/** A record's associations per label and side (as the request's group counts report them). */
+/** A record's associations per label and side (0: either side of a SINGLE label within one object). */
 export interface SideCount {
   labelId: number;
-  side: 1 | 2;
+  side: 0 | 1 | 2;
   count: number;
 }
 
