@@ -6,7 +6,7 @@ import { closeDatabase, startDatabase, whenDatabaseReady } from './db/index.js';
 import { describeDatabaseError } from './db/errors.js';
 import { countStatements, type StatementCounter } from './db/statements.js';
 import { logger } from './logger.js';
-import { seedDemoIfEmpty } from './services/demo.js';
+import { developmentKeys } from './services/demo.js';
 
 /**
  * One process by default. With RELATE_WORKERS=N (or "auto": one per core) the primary migrates
@@ -15,7 +15,7 @@ import { seedDemoIfEmpty } from './services/demo.js';
  * The server starts whether or not the database is there: if it is not, it logs one line, answers
  * 503 (`/ready` and every GraphQL request) and keeps trying; once the database answers it is
  * migrated (created first if missing, when the role may), seeded on a first start in
- * development, and served — without a restart.
+ * development (with a development key for GraphiQL at every start), and served — without a restart.
  */
 
 /** What retrying cannot fix (bad configuration, a broken migration): one line, then exit 1. */
@@ -35,7 +35,7 @@ try {
 const GRAPHIQL_KEY_ENV = 'RELATE_GRAPHIQL_API_KEY';
 /** Workers migrate too when the primary could not (the database was away when it started). */
 const MIGRATE_ENV = 'RELATE_WORKER_MIGRATE';
-/** The key GraphiQL starts with: the demo admin key on a first start in development. */
+/** The key GraphiQL and the explorer start with: in development, the demo admin's development key. */
 let graphiqlApiKey: string | undefined = process.env[GRAPHIQL_KEY_ENV] || undefined;
 
 async function open(migrate: boolean, reportStart = true): Promise<boolean> {
@@ -46,15 +46,22 @@ async function open(migrate: boolean, reportStart = true): Promise<boolean> {
   }
 }
 
+/**
+ * In development: the demo on a first start, and at every start a development key for its admin
+ * that GraphiQL and the explorer open with (printed, so scripts can use it too).
+ */
 async function seed(): Promise<string | undefined> {
   if (config.production) return undefined;
-  const key = await seedDemoIfEmpty();
-  if (!key) return undefined;
+  const keys = await developmentKeys();
+  if (!keys) return undefined;
+  if (keys.adminKey) {
+    process.stdout.write(`\nCreated the "Demo" workspace. Its admin API key (shown once, keep it):\n\n  ${keys.adminKey}\n`);
+  }
   process.stdout.write(
-    `\nCreated the "Demo" workspace. Its admin API key (shown once, keep it):\n\n  ${key}\n\n` +
-      `GraphiQL opens with it at http://localhost:${config.port}/graphql\n\n`,
+    `\nDevelopment key for the Demo admin (a new one at each start; the last one is revoked):\n\n  ${keys.developmentKey}\n\n` +
+      `GraphiQL opens with it at http://localhost:${config.port}/graphql and the explorer at http://localhost:${config.port}/explore\n\n`,
   );
-  return key;
+  return keys.developmentKey;
 }
 
 function serve() {

@@ -10,15 +10,22 @@ const graphql = (url: string, query: string, apiKey?: string) =>
     body: JSON.stringify({ query }),
   });
 
+/** The keys a development start prints: the demo's admin key (first start only), then the development key. */
+const printedKeys = (output: string) => [
+  /shown once, keep it\):\n\n {2}(rel_\S+)\n/.exec(output)?.[1] ?? '',
+  /Development key[^\n]*\n\n {2}(rel_\S+)\n/.exec(output)?.[1] ?? '',
+];
+
 describe('first start on an empty database (development)', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let server: RunningServer;
   let apiKey: string;
+  let developmentKey: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     server = await startServer({ DATABASE_URL: db.url, NODE_ENV: 'development' });
-    apiKey = /\n {2}(rel_\S+)\n/.exec(server.output())?.[1] ?? '';
+    [apiKey, developmentKey] = printedKeys(server.output());
   });
   afterAll(async () => {
     if (server?.child.exitCode === null) await server.stop('SIGKILL');
@@ -47,13 +54,18 @@ describe('first start on an empty database (development)', () => {
     );
   });
 
-  it('serves GraphiQL with the demo key in its headers and example operations', async () => {
+  it('serves GraphiQL with a working development key for the demo admin in its headers and example operations', async () => {
+    expect(developmentKey).toMatch(/^rel_/);
+    expect(developmentKey).not.toBe(apiKey);
     const response = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
     const html = await response.text();
     expect(html).toContain('Relate');
-    expect(html).toContain(apiKey);
+    expect(html).toContain(developmentKey);
+    expect(html).not.toContain(apiKey);
     expect(html).toContain('RecordPage');
+    const { data } = (await (await graphql(server.url, '{ viewer { user { email role } workspace { name } } }', developmentKey)).json()) as { data: any };
+    expect(data.viewer).toEqual({ user: { email: 'admin@demo.example.com', role: 'ADMIN' }, workspace: { name: 'Demo' } });
   });
 
   it('answers /health and /ready', async () => {
@@ -88,6 +100,25 @@ describe('first start on an empty database (development)', () => {
     const { code, stderr } = await finished;
     expect(code).toBe(0);
     expect(stderr).toContain('"message":"stopped"');
+  });
+
+  it('after a restart: no new demo, a new development key in GraphiQL, the last one revoked, the admin key still valid', async () => {
+    const again = await startServer({ DATABASE_URL: db.url, NODE_ENV: 'development' });
+    try {
+      const [adminKey, nextKey] = printedKeys(again.output());
+      expect(again.output()).not.toContain('Created the "Demo" workspace');
+      expect(adminKey).toBe('');
+      expect(nextKey).toMatch(/^rel_/);
+      expect(nextKey).not.toBe(developmentKey);
+      expect(await (await fetch(`${again.url}/graphql`, { headers: { accept: 'text/html' } })).text()).toContain(nextKey);
+      expect((await graphql(again.url, '{ viewer { user { id } } }', nextKey)).status).toBe(200);
+      expect((await graphql(again.url, '{ viewer { user { id } } }', developmentKey)).status).toBe(401);
+      expect((await graphql(again.url, '{ viewer { user { id } } }', apiKey)).status).toBe(200);
+      const { data } = (await (await graphql(again.url, '{ records(objectKey: "contact") { totalCount } }', nextKey)).json()) as { data: any };
+      expect(data.records.totalCount).toBe(8); // seeded once
+    } finally {
+      await again.stop('SIGTERM');
+    }
   });
 });
 

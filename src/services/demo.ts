@@ -1,4 +1,5 @@
 import { prisma } from '../db/index.js';
+import { issueApiKey } from './api-keys.js';
 import { createObject } from './objects.js';
 import { createRecord } from './records.js';
 import { createLabel, updateLabel } from './labels.js';
@@ -23,6 +24,10 @@ const CARS = [
   { name: 'COBOL Cruiser', make: 'Hopper Motors', year: 1959 },
 ];
 
+const DEMO_NAME = 'Demo';
+const DEMO_ADMIN_EMAIL = 'admin@demo.example.com';
+const DEVELOPMENT_KEY_NAME = 'Development key (GraphiQL and the explorer)';
+
 /**
  * The "Demo" workspace: contacts, one custom object (cars) and a label of each kind — SINGLE
  * and PAIR between contacts, a PAIR between contacts and cars, and a MANY_TO_ONE label — and a
@@ -30,9 +35,9 @@ const CARS = [
  */
 export async function seedDemo() {
   const { workspace, user, apiKey } = await createWorkspace({
-    name: 'Demo',
+    name: DEMO_NAME,
     adminName: 'Demo Admin',
-    adminEmail: 'admin@demo.example.com',
+    adminEmail: DEMO_ADMIN_EMAIL,
   });
   const viewer = adminViewer(workspace.id, user.id);
   await createObject(viewer, {
@@ -107,4 +112,24 @@ export async function seedDemo() {
 export async function seedDemoIfEmpty(): Promise<string | null> {
   if ((await prisma.workspace.count()) > 0) return null;
   return (await seedDemo()).apiKey;
+}
+
+/**
+ * In development, at every start: the demo seeded on an empty database, and a fresh key for the
+ * demo admin that GraphiQL and the explorer open with, the previous one revoked, so they always
+ * work after a restart and no old development key stays valid. `adminKey` is the demo's own
+ * admin key when this start created it (shown once). Null when there is no demo workspace.
+ */
+export async function developmentKeys(): Promise<{ developmentKey: string; adminKey: string | null } | null> {
+  const adminKey = await seedDemoIfEmpty();
+  const admin = await prisma.user.findFirst({
+    where: { email: DEMO_ADMIN_EMAIL, role: 'ADMIN', workspace: { name: DEMO_NAME } },
+    orderBy: { id: 'asc' },
+  });
+  if (!admin) return null;
+  const developmentKey = await prisma.$transaction(async (tx) => {
+    await tx.apiKey.updateMany({ where: { userId: admin.id, name: DEVELOPMENT_KEY_NAME, revokedAt: null }, data: { revokedAt: new Date() } });
+    return (await issueApiKey(tx, { workspaceId: admin.workspaceId, userId: admin.id, name: DEVELOPMENT_KEY_NAME })).plaintext;
+  });
+  return { developmentKey, adminKey };
 }
