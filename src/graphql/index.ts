@@ -9,6 +9,7 @@ import './association-label.js';
 import './association.js';
 import './association-event.js';
 import './limit-usage.js';
+import './graph.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

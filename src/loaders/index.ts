@@ -4,6 +4,7 @@ import { Prisma, prisma, provider, reader } from '../db/index.js';
 import { idTable, inIds, timestamp } from '../db/reader.js';
 import { isRestricted, type Viewer } from '../services/viewer.js';
 import { visibleRecordSql } from '../services/visibility.js';
+import { countMutual, loadMutual, loadNeighbourhoods, type MutualKey, type Neighbourhood, type NeighbourhoodKey } from './graph.js';
 
 /**
  * Per-request batch loaders. Every reciprocal lookup of the association graph goes through
@@ -31,9 +32,40 @@ export interface AssociationPageKey {
   afterId: number;
   labelId?: number | undefined;
   relatedObjectId?: number | undefined;
+  /** Only under one of these labels (graph exploration's filters). */
+  labelIds?: readonly number[] | undefined;
+  /** Only with records of one of these objects. */
+  relatedObjectIds?: readonly number[] | undefined;
   /** Only this side (omitted: both). */
   side?: Side | undefined;
 }
+
+/** What a read of association rows keeps, besides the records and the page. */
+type RowFilter = Omit<AssociationPageKey, 'recordId' | 'take' | 'afterId'>;
+
+/** The label conditions of a filter on association `alias` (empty, or starting with AND). */
+function labelCondition(alias: string, filter: RowFilter): Prisma.Sql {
+  const column = Prisma.raw(`${alias}."labelId"`);
+  const parts: Prisma.Sql[] = [];
+  if (filter.labelId !== undefined) parts.push(Prisma.sql` AND ${column} = ${filter.labelId}`);
+  if (filter.labelIds !== undefined) parts.push(Prisma.sql` AND ${inIds(provider, column, filter.labelIds.length ? filter.labelIds : [-1])}`);
+  return parts.length ? Prisma.join(parts, '') : Prisma.empty;
+}
+
+/** The related-object conditions of a filter on record `alias`, and whether there are any. */
+function objectCondition(alias: string, filter: RowFilter): Prisma.Sql | null {
+  const column = Prisma.raw(`${alias}."objectId"`);
+  const parts: Prisma.Sql[] = [];
+  if (filter.relatedObjectId !== undefined) parts.push(Prisma.sql` AND ${column} = ${filter.relatedObjectId}`);
+  if (filter.relatedObjectIds !== undefined) {
+    parts.push(Prisma.sql` AND ${inIds(provider, column, filter.relatedObjectIds.length ? filter.relatedObjectIds : [-1])}`);
+  }
+  return parts.length ? Prisma.join(parts, '') : null;
+}
+
+/** A key for the reads that share one statement shape. */
+const shapeKey = (key: RowFilter & { take?: number; afterId?: number }) =>
+  JSON.stringify([key.take, key.afterId, key.labelId, key.relatedObjectId, key.labelIds, key.relatedObjectIds, key.side]);
 
 export interface AssociationPage {
   rows: SideRow[];
@@ -67,8 +99,8 @@ const num = (value: unknown) => Number(value);
  * filter: links never cross workspaces, so for everyone else the rows come from the two
  * covering indexes alone.
  */
-function sideRows(viewer: Viewer, recordIds: number[], filter: Omit<AssociationPageKey, 'recordId' | 'take' | 'afterId'>) {
-  const label = filter.labelId === undefined ? Prisma.empty : Prisma.sql` AND a."labelId" = ${filter.labelId}`;
+export function sideRows(viewer: Viewer, recordIds: readonly number[], filter: RowFilter) {
+  const label = labelCondition('a', filter);
   const halves: Prisma.Sql[] = [];
   if (filter.side !== 2) {
     halves.push(Prisma.sql`SELECT a."id", a."labelId", a."firstRecordId" AS "recordId", a."secondRecordId" AS "relatedId", 1 AS "side"
@@ -79,11 +111,11 @@ function sideRows(viewer: Viewer, recordIds: number[], filter: Omit<AssociationP
       FROM "Association" a WHERE ${inIds(provider, Prisma.sql`a."secondRecordId"`, recordIds)}${label}`);
   }
   const union = Prisma.sql`(${Prisma.join(halves, ' UNION ALL ')}) s`;
-  if (!isRestricted(viewer) && filter.relatedObjectId === undefined) return union;
-  const object = filter.relatedObjectId === undefined ? Prisma.empty : Prisma.sql` AND r."objectId" = ${filter.relatedObjectId}`;
+  const object = objectCondition('r', filter);
+  if (!isRestricted(viewer) && object === null) return union;
   return Prisma.sql`${union}
     CROSS JOIN "Record" r
-    WHERE r."id" = s."relatedId" AND ${visibleRecordSql(viewer, 'r')}${object}`;
+    WHERE r."id" = s."relatedId" AND ${visibleRecordSql(viewer, 'r')}${object ?? Prisma.empty}`;
 }
 
 /** A record as the API reads it: every column but `searchText`, which only filters read. */
@@ -91,11 +123,14 @@ export type RecordRow = Omit<RecordModel, 'searchText'>;
 
 /** A record's columns, in the order a record tuple lists them. */
 const RECORD_FIELDS = ['id', 'workspaceId', 'objectId', 'properties', 'displayName', 'ownerId', 'createdAt', 'updatedAt'] as const;
+/** A record's columns of "Record" row `r`, to select. */
+export const RECORD_COLUMNS = Prisma.raw(RECORD_FIELDS.map((field) => `r."${field}"`).join(', '));
+/** A record from a row that selected RECORD_COLUMNS. */
+export const recordOf = (row: Record<string, unknown>): RecordRow => new StoredRecord(RECORD_FIELDS.map((field) => row[field]));
+
 /** Records read on the bare driver: `SELECT <record columns> FROM "Record" r WHERE <condition>`. */
 async function readRecords(condition: Prisma.Sql): Promise<RecordRow[]> {
-  const columns = Prisma.raw(RECORD_FIELDS.map((field) => `r."${field}"`).join(', '));
-  const rows = await reader.rows(Prisma.sql`SELECT ${columns} FROM "Record" r WHERE ${condition}`);
-  return rows.map((row) => new StoredRecord(RECORD_FIELDS.map((field) => row[field])));
+  return (await reader.rows(Prisma.sql`SELECT ${RECORD_COLUMNS} FROM "Record" r WHERE ${condition}`)).map(recordOf);
 }
 
 /** A "Record" row read on the bare driver; its timestamps are parsed when first read. */
@@ -184,14 +219,14 @@ function labelRow(raw: Record<string, unknown>): AssociationLabel {
  * statement and are handed to `prime` (the request's record loader), so resolving
  * `relatedRecord` or a group's records never costs another statement, whatever was cached.
  */
-async function loadAssociationPages(
+export async function loadAssociationPages(
   viewer: Viewer,
   keys: readonly AssociationPageKey[],
   wholeRecords: boolean,
   prime: (record: RecordRow) => void,
 ): Promise<AssociationPage[]> {
   // Keys that differ only by record share one sub-select.
-  const groups = groupBy(keys, (key) => JSON.stringify([key.take, key.afterId, key.labelId, key.relatedObjectId, key.side]));
+  const groups = groupBy(keys, shapeKey);
   // Every shape becomes one sub-select tagged with its index; all of them go in ONE statement,
   // so a record page with many groups still costs one round trip for this level. Only the
   // page's rows read their related record (CROSS JOIN: SQLite keeps the page as the outer loop
@@ -199,10 +234,10 @@ async function loadAssociationPages(
   const shapes = [...groups.values()];
   const related = wholeRecords ? RELATED_COLUMNS : SUMMARY_COLUMNS;
   const selects = shapes.map((group, g) => {
-    const { take, afterId, labelId, relatedObjectId, side } = group[0]!;
+    const { recordId: _recordId, take, afterId, ...filter } = group[0]!;
     const recordIds = [...new Set(group.map((key) => key.recordId))];
     return Prisma.sql`SELECT ${Prisma.raw(String(g))} AS "g", p."id", p."labelId", p."recordId", p."side", ${related}
-      FROM (${firstRows(viewer, recordIds, { labelId, relatedObjectId, side }, afterId, take)}) p
+      FROM (${firstRows(viewer, recordIds, filter, afterId, take)}) p
       CROSS JOIN "Record" r
       WHERE r."id" = p."relatedId"`;
   });
@@ -250,15 +285,10 @@ async function loadAssociationPages(
  * index scans, cut at `take`); SQLite, which has no LATERAL, reads each side with a correlated
  * `IN (… LIMIT n)` per record and numbers the merged rows.
  */
-function firstRows(
-  viewer: Viewer,
-  recordIds: number[],
-  filter: Omit<AssociationPageKey, 'recordId' | 'take' | 'afterId'>,
-  afterId: number,
-  take: number,
-): Prisma.Sql {
+function firstRows(viewer: Viewer, recordIds: number[], filter: RowFilter, afterId: number, take: number): Prisma.Sql {
   const values = idTable(provider, recordIds, 'v');
-  const join = isRestricted(viewer) || filter.relatedObjectId !== undefined;
+  const object = objectCondition('r', filter);
+  const join = isRestricted(viewer) || object !== null;
   const sides: Side[] = filter.side === undefined ? [1, 2] : [filter.side];
   const columns = (side: Side) => ({
     own: Prisma.raw(side === 1 ? '"firstRecordId"' : '"secondRecordId"'),
@@ -267,12 +297,8 @@ function firstRows(
   /** One side's rows of record `v.value`, in id order, at most `take`. */
   const limited = (side: Side, select: Prisma.Sql) => {
     const { own, other } = columns(side);
-    const label = filter.labelId === undefined ? Prisma.empty : Prisma.sql` AND b."labelId" = ${filter.labelId}`;
-    const related = join
-      ? Prisma.sql` AND r."id" = b.${other} AND ${visibleRecordSql(viewer, 'r')}${
-          filter.relatedObjectId === undefined ? Prisma.empty : Prisma.sql` AND r."objectId" = ${filter.relatedObjectId}`
-        }`
-      : Prisma.empty;
+    const label = labelCondition('b', filter);
+    const related = join ? Prisma.sql` AND r."id" = b.${other} AND ${visibleRecordSql(viewer, 'r')}${object ?? Prisma.empty}` : Prisma.empty;
     return Prisma.sql`SELECT ${select} FROM "Association" b${join ? Prisma.raw(' CROSS JOIN "Record" r') : Prisma.empty}
       WHERE b.${own} = v.value AND b."id" > ${afterId}${label}${related} ORDER BY b."id" LIMIT ${take}`;
   };
@@ -298,21 +324,20 @@ function firstRows(
 
 /** Association totals of many records (and filters): one statement for all of them, grouped by shape. */
 async function countAssociations(viewer: Viewer, keys: readonly AssociationTotalKey[]): Promise<number[]> {
-  const shapeOf = (key: AssociationTotalKey) => JSON.stringify([key.labelId, key.relatedObjectId, key.side]);
-  const shapes = groupBy(keys, shapeOf);
+  const shapes = groupBy(keys, shapeKey);
   const groups = [...shapes.values()];
   const selects = groups.map((group, g) => {
-    const { labelId, relatedObjectId, side } = group[0]!;
+    const { recordId: _recordId, ...filter } = group[0]!;
     const recordIds = [...new Set(group.map((key) => key.recordId))];
     return Prisma.sql`SELECT ${Prisma.raw(String(g))} AS "g", s."recordId", COUNT(*) AS n
-      FROM ${sideRows(viewer, recordIds, { labelId, relatedObjectId, side })}
+      FROM ${sideRows(viewer, recordIds, filter)}
       GROUP BY s."recordId"`;
   });
   const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
     SELECT * FROM (${Prisma.join(selects, ' UNION ALL ')}) counts`);
   const counts = new Map(rows.map((row) => [`${num(row.g)}:${num(row.recordId)}`, num(row.n)]));
   const shapeIndex = new Map([...shapes.keys()].map((shape, g) => [shape, g]));
-  return keys.map((key) => counts.get(`${shapeIndex.get(shapeOf(key))}:${key.recordId}`) ?? 0);
+  return keys.map((key) => counts.get(`${shapeIndex.get(shapeKey(key))}:${key.recordId}`) ?? 0);
 }
 
 async function loadGroupCounts(
@@ -533,6 +558,21 @@ export function createLoaders(viewer: Viewer, { wholeRelatedRecords }: LoaderOpt
       }
       return recordIds.map((id) => counts.get(id)!);
     }),
+    /** Neighbourhoods of records (graph exploration): one statement per hop for a whole page. */
+    neighbourhood: new DataLoader<NeighbourhoodKey, Neighbourhood, string>(
+      (keys) => loadNeighbourhoods(viewer, keys, wholeRelatedRecords, (row) => record.prime(row.id, row)),
+      { cacheKeyFn: ({ root, ...args }) => JSON.stringify([root.id, args.depth, args.limit, args.labelIds, args.objectIds]) },
+    ),
+    /** Pages of the records linked to both records of a pair; each is primed into `record`. */
+    mutual: new DataLoader<MutualKey, RecordRow[], string>(
+      async (keys) => {
+        const pages = await loadMutual(viewer, keys);
+        for (const row of pages.flat()) record.prime(row.id, row);
+        return pages;
+      },
+      { cacheKeyFn },
+    ),
+    mutualCount: new DataLoader<Pick<MutualKey, 'recordId' | 'withId'>, number, string>((keys) => countMutual(viewer, keys), { cacheKeyFn }),
     /** Associations per label whose two records the viewer can see. */
     labelAssociationCount: new DataLoader<number, number>(async (labelIds) => {
       const rows = await reader.rows<{ labelId: unknown; n: unknown }>(Prisma.sql`

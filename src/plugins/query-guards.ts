@@ -34,6 +34,14 @@ export const QUERY_LIMITS = {
  */
 export const UNPAGED_LIST_ROWS = 10;
 
+/**
+ * A field whose reads follow a rule of their own (a neighbourhood, a path search) says what it
+ * can read in its `extensions`: `rows`, and `lists`, the size each list of its result counts as.
+ */
+export interface FieldCostExtensions {
+  rowsRead?: (args: Record<string, unknown>) => { rows: number; lists: number };
+}
+
 /** A refusal before execution: its own code, and what to change in the message. */
 function refusal(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions, http: { status: 400 } } });
@@ -83,35 +91,44 @@ export function rowsRead(
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
   let total = 0;
-  const visit = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, rows: number, spread: Set<string>) => {
+  /** `lists`: how many rows a list without a page size counts as at this level. */
+  const visit = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, rows: number, spread: Set<string>, lists: number) => {
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
         const fragment = fragments.get(selection.name.value);
         const type = fragment && schema.getType(fragment.typeCondition.name.value);
         if (!fragment || spread.has(fragment.name.value) || !isCompositeType(type)) continue;
-        visit(fragment.selectionSet, type, rows, new Set(spread).add(fragment.name.value));
+        visit(fragment.selectionSet, type, rows, new Set(spread).add(fragment.name.value), lists);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        if (isCompositeType(type)) visit(selection.selectionSet, type, rows, spread);
+        if (isCompositeType(type)) visit(selection.selectionSet, type, rows, spread, lists);
       } else if (selection.selectionSet && (isObjectType(parent) || isInterfaceType(parent))) {
         const field = parent.getFields()[selection.name.value];
         if (!field) continue;
+        const type = getNamedType(field.type);
+        const cost = (field.extensions as FieldCostExtensions | undefined)?.rowsRead;
+        if (cost) {
+          // A field that reads by its own rule (graph exploration): its rows, and its lists' size.
+          const read = cost(getArgumentValues(field, selection, coerced.coerced));
+          total += rows * read.rows;
+          if (isCompositeType(type)) visit(selection.selectionSet, type, rows, spread, read.lists);
+          continue;
+        }
         let factor = 1;
         if (field.args.some((arg) => arg.name === 'first')) {
           const args = getArgumentValues(field, selection, coerced.coerced);
           factor = typeof args.first === 'number' ? Math.max(args.first, 1) : DEFAULT_PAGE_SIZE;
         } else if (isListType(getNullableType(field.type)) && !parent.name.endsWith('Connection')) {
           const args = field.args.length ? getArgumentValues(field, selection, coerced.coerced) : {};
-          factor = Array.isArray(args.ids) ? args.ids.length : UNPAGED_LIST_ROWS;
+          factor = Array.isArray(args.ids) ? args.ids.length : lists;
         }
         const here = rows * factor;
         if (factor !== 1 || field.args.some((arg) => arg.name === 'first')) total += here;
-        const type = getNamedType(field.type);
-        if (isCompositeType(type)) visit(selection.selectionSet, type, here, spread);
+        if (isCompositeType(type)) visit(selection.selectionSet, type, here, spread, UNPAGED_LIST_ROWS);
       }
     }
   };
-  visit(operation.selectionSet, root, 1, new Set());
+  visit(operation.selectionSet, root, 1, new Set(), UNPAGED_LIST_ROWS);
   return total;
 }
 
