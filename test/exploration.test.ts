@@ -298,7 +298,7 @@ describe('cost: bounded by the request, never by the data', () => {
     }
   });
 
-  it('a hub's neighbourhood (600 links, limit 100): its first links in link order, truncated, in the statements of a small one', async () => {
+  it('a hub’s neighbourhood (600 links, limit 100): its first links in link order, truncated, in the statements of a small one', async () => {
     const hubWs = await t.workspace('Hub');
     await createNamedObject(hubWs, 'cars', 'Car', 'Cars');
     await createLabel(hubWs, { key: 'owner', firstObjectKey: 'contact', secondObjectKey: CARS, type: 'PAIR', firstLabel: 'Owner', secondLabel: 'Car' });
