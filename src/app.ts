@@ -17,6 +17,7 @@ import { DomainError } from './services/errors.js';
 import { EXAMPLE_OPERATIONS } from './examples.js';
 import { logger } from './logger.js';
 import { bodyLimit } from './plugins/body-limit.js';
+import { explorePage } from './plugins/explore.js';
 import { unsupportedMediaType } from './plugins/media-type.js';
 import { queryGuards } from './plugins/query-guards.js';
 import { createRateLimits, type RateLimitSettings } from './plugins/rate-limit.js';
@@ -157,6 +158,8 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
         },
     renderGraphiQL,
     plugins: [
+      // The graph explorer (development only, like GraphiQL), with the key GraphiQL opens with.
+      ...(config.production ? [] : [explorePage(() => (typeof graphiqlApiKey === 'function' ? graphiqlApiKey() : graphiqlApiKey))]),
       bodyLimit(config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
       unsupportedMediaType(),
       rateLimits.plugin,
