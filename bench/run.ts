@@ -3,7 +3,7 @@
  * production mode) and drives it over HTTP with autocannon at a fixed concurrency.
  * Reports requests/s, p50/p99 latency and SQL statements per request for Q1–Q3, M1 and the limit
  * usage reads L1–L2 (as the admin and as a restricted user), the bare-driver baseline for Q2, and
- * Q1–Q3 and L1–L2 latency at N and 10·N. Runs on SQLite, and on PostgreSQL when
+ * Q1–Q5 and L1–L2 at N and 10·N (Q4–Q5, graph exploration, only there). Runs on SQLite, and on PostgreSQL when
  * BENCH_DATABASE_URL or TEST_DATABASE_URL is set.
  * Writes docs/benchmarks.md.
  *
@@ -113,6 +113,10 @@ const L1 = `query L1 { viewer { workspace { limitUsage(first: 20) { limit max cu
   label { key } firstObject { key } secondObject { key } record { displayName } } } } }`;
 const L2 = `query L2 { records(objectKey: "contact", first: 50) { edges { node { displayName
   limitUsage { limit max current percent label { key } } } } } }`;
+const Q4 = `query Q4($id: ID!) { record(id: $id) { neighborhood(depth: 2, limit: 200) { truncated
+  nodes { distance record { id displayName object { key } } } edges { id label { key } firstRecord { id } secondRecord { id } } } } }`;
+const Q5 = `query Q5($from: ID!, $to: ID!) { path(from: $from, to: $to, maxHops: 6) { length
+  records { id displayName object { key } } associations { id label { key } } } }`;
 const LINK = `mutation M1link($a: ID!, $b: ID!) { linkRecords(input: { firstRecordId: $a, secondRecordId: $b, labelKeys: ["colleague"] }) {
   __typename ... on Error { code message } } }`;
 const UNLINK = `mutation M1unlink($a: ID!, $b: ID!) { unlinkRecords(input: { firstRecordId: $a, secondRecordId: $b, labelKeys: ["colleague"] }) {
@@ -185,19 +189,64 @@ async function shapeLimits(url: string, apiKey: string) {
   }
 }
 
+/** What the exploration reads (Q4, Q5) start from, found through the API on each data set. */
+interface Targets {
+  /** A contact 3 or 4 hops from the typical contact. */
+  farContactId: string;
+  /** A contact with no links: no path within 6 hops. */
+  isolatedContactId: string;
+}
+
+async function explorationTargets(url: string, seeded: Seeded): Promise<Targets> {
+  let far: string | undefined;
+  let isolated: string | undefined;
+  let after: string | null = null;
+  while (!far || !isolated) {
+    const { data } = (await once(url, seeded.adminApiKey, `query ($after: String) { records(objectKey: "contact", first: 100, after: $after) {
+      pageInfo { endCursor hasNextPage } edges { node { id associations(first: 1) { totalCount } } } } }`, { after })) as {
+      data: { records: { pageInfo: { endCursor: string; hasNextPage: boolean }; edges: { node: { id: string; associations: { totalCount: number } } }[] } };
+    };
+    for (const { node } of data.records.edges) {
+      if (node.associations.totalCount === 0) isolated ??= node.id;
+      else if (!far && node.id !== seeded.typicalContactId) {
+        const found = await once(url, seeded.adminApiKey, 'query ($from: ID!, $to: ID!) { path(from: $from, to: $to, maxHops: 4) { length } }', {
+          from: seeded.typicalContactId,
+          to: node.id,
+        });
+        const length = (found.data as unknown as { path: { length: number } | null }).path?.length ?? 0;
+        if (length >= 3) far = node.id;
+      }
+    }
+    if (!data.records.pageInfo.hasNextPage) break;
+    after = data.records.pageInfo.endCursor;
+  }
+  if (!far || !isolated) throw new Error('no contact 3–4 hops from the typical one, or none without links');
+  return { farContactId: far, isolatedContactId: isolated };
+}
+
+/** The exploration operations, on one data set. */
+function explorations(seeded: Seeded, targets: Targets): [string, { query: string; variables: object }][] {
+  return [
+    ['Q4 neighbourhood, depth 2, typical contact', { query: Q4, variables: { id: seeded.typicalContactId } }],
+    ['Q4 neighbourhood, depth 2, busiest contact', { query: Q4, variables: { id: seeded.hubContactId } }],
+    ['Q5 path, 3–4 hops', { query: Q5, variables: { from: seeded.typicalContactId, to: targets.farContactId } }],
+    ['Q5 path, none within 6', { query: Q5, variables: { from: seeded.typicalContactId, to: targets.isolatedContactId } }],
+  ];
+}
+
 /**
  * A fresh server compiles its hot paths, opens its pool connections and prepares and plans its
  * statements on each of them during its first thousands of requests: it is driven with every
  * read operation first, so that what is measured is the steady state.
  */
-async function warmUp(url: string, seeded: Seeded) {
+async function warmUp(url: string, seeded: Seeded, targets: Targets) {
   const operations = [
     { query: Q1, variables: { id: seeded.hubContactId } },
     { query: Q2, variables: {} },
     { query: Q3, variables: { id: seeded.hubContactId } },
     { query: L2, variables: {} },
   ];
-  const asAdmin = [...operations, { query: L1, variables: {} }];
+  const asAdmin = [...operations, { query: L1, variables: {} }, ...explorations(seeded, targets).map(([, operation]) => operation)];
   for (const [apiKey, ops] of [[seeded.adminApiKey, asAdmin], [seeded.userApiKey, operations]] as const) {
     await load(url, ops.map((operation) => ({ body: JSON.stringify(operation) })), apiKey, 4);
   }
@@ -258,7 +307,8 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
     const server = await runServer(db.url);
     servers.push(server);
     await shapeLimits(server.endpoint, seeded.adminApiKey);
-    await warmUp(server.endpoint, seeded);
+    const targets = await explorationTargets(server.endpoint, seeded);
+    await warmUp(server.endpoint, seeded, targets);
     const admin = seeded.adminApiKey;
     const user = seeded.userApiKey;
     const q1 = { query: Q1, variables: { id: seeded.hubContactId } };
@@ -312,18 +362,23 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
       const server10 = await runServer(big.url);
       servers.push(server10);
       await shapeLimits(server10.endpoint, bigSeeded.adminApiKey);
-      await warmUp(server10.endpoint, bigSeeded);
-      const ops: [string, string, boolean][] = [
-        ['Q1 record page', Q1, true],
-        ['Q2 list page', Q2, false],
-        ['Q3 two hops', Q3, true],
-        ['L1 workspace limit usage', L1, false],
-        ['L2 list page limit usage', L2, false],
+      const bigTargets = await explorationTargets(server10.endpoint, bigSeeded);
+      await warmUp(server10.endpoint, bigSeeded, bigTargets);
+      const ofHub = (s: Seeded) => ({ id: s.hubContactId });
+      const none = () => ({});
+      const ops: [string, (s: Seeded, targets: Targets) => { query: string; variables: object }][] = [
+        ['Q1 record page', (s) => ({ query: Q1, variables: ofHub(s) })],
+        ['Q2 list page', () => ({ query: Q2, variables: none() })],
+        ['Q3 two hops', (s) => ({ query: Q3, variables: ofHub(s) })],
+        ['L1 workspace limit usage', () => ({ query: L1, variables: none() })],
+        ['L2 list page limit usage', () => ({ query: L2, variables: none() })],
+        ...explorations(seeded, targets).map(
+          ([name], index) => [name, (s: Seeded, t: Targets) => explorations(s, t)[index]![1]] as [string, (s: Seeded, t: Targets) => { query: string; variables: object }],
+        ),
       ];
-      for (const [name, query, ofHub] of ops) {
-        const variables = (s: Seeded) => (ofHub ? { id: s.hubContactId } : {});
-        const atN = await measure(`${name} at N`, server.endpoint, admin, [{ query, variables: variables(seeded) }]);
-        const at10N = await measure(`${name} at ${FACTOR}·N`, server10.endpoint, bigSeeded.adminApiKey, [{ query, variables: variables(bigSeeded) }]);
+      for (const [name, operation] of ops) {
+        const atN = await measure(`${name} at N`, server.endpoint, admin, [operation(seeded, targets)]);
+        const at10N = await measure(`${name} at ${FACTOR}·N`, server10.endpoint, bigSeeded.adminApiKey, [operation(bigSeeded, bigTargets)]);
         flat.push({ name, atN, at10N });
       }
     }
@@ -350,6 +405,8 @@ function report(reports: DatabaseReport[]): string {
     '- **M1**: `linkRecords` then `unlinkRecords` of the same pair (each request counted).',
     '- **L1 workspace limit usage**: `Workspace.limitUsage(first: 20)` with each entry\'s label, objects and record, with per-label limits set on `decision_maker` (both directions) and `buyer` (500 each).',
     '- **L2 list page limit usage**: 50 contacts, each with `limitUsage` (its contact associations and its labels\' own limits).',
+    '- **Q4 neighbourhood**: `neighborhood(depth: 2, limit: 200)` with each node\'s record (id, name, object) and each edge\'s label and records (what the explorer page draws), of a typical contact and of the busiest one.',
+    '- **Q5 path**: `path(maxHops: 6)` with its records and associations, from the typical contact to a contact 3–4 hops away (found through the API when the data is seeded), and to a contact with no links (no path within 6).',
     '- **restricted user**: a USER with ASSIGNED access to contacts (owns every tenth) and NONE to deals.',
     '- **SQL statements** per request include the one that authenticates the key, measured after the warm-up (objects and labels are then cached per worker until a schema change).',
     '',
@@ -376,11 +433,12 @@ function report(reports: DatabaseReport[]): string {
           `(${FACTOR}·N seeded in ${r.bigSeedSeconds.toFixed(0)} s), measured back to back with both servers up. ` +
           'The ratio is of mean latencies (p50 is reported in whole milliseconds).',
         '',
-        `| operation | p50 at N (ms) | p50 at ${FACTOR}·N (ms) | mean at N (ms) | mean at ${FACTOR}·N (ms) | ratio |`,
-        '|---|---:|---:|---:|---:|---:|',
+        `| operation | req/s at N | req/s at ${FACTOR}·N | p50 / p99 at N (ms) | p50 / p99 at ${FACTOR}·N (ms) | mean at N (ms) | mean at ${FACTOR}·N (ms) | statements at N / ${FACTOR}·N | ratio |`,
+        '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
         ...r.flat.map(
           (f) =>
-            `| ${f.name} | ${f.atN.p50} | ${f.at10N.p50} | ${f.atN.mean.toFixed(1)} | ${f.at10N.mean.toFixed(1)} | ${(f.at10N.mean / f.atN.mean).toFixed(2)} |`,
+            `| ${f.name} | ${f.atN.rps.toFixed(0)} | ${f.at10N.rps.toFixed(0)} | ${f.atN.p50} / ${f.atN.p99} | ${f.at10N.p50} / ${f.at10N.p99} | ` +
+            `${f.atN.mean.toFixed(1)} | ${f.at10N.mean.toFixed(1)} | ${f.atN.statements} / ${f.at10N.statements} | ${(f.at10N.mean / f.atN.mean).toFixed(2)} |`,
         ),
         '',
       );

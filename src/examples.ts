@@ -67,4 +67,21 @@ query LimitUsage {
     edges { node { displayName limitUsage { limit max current label { key } } } }
   }
 }`,
+  `# Graph exploration: the first contact's neighbourhood two hops out (the explorer page, /explore,
+# draws it). path(from:, to:, maxHops:) finds the shortest chain between two records, and
+# mutualAssociations(with:) the records two records have in common.
+query Explore {
+  records(objectKey: "contact", first: 1) {
+    edges {
+      node {
+        displayName
+        neighborhood(depth: 2, limit: 50) {
+          truncated
+          nodes { distance record { id displayName object { key } } }
+          edges { label { key firstLabel secondLabel } firstRecord { displayName } secondRecord { displayName } }
+        }
+      }
+    }
+  }
+}`,
 ];

@@ -3,6 +3,8 @@
  * through HTTP, with visibility, validation, the batching rule and the cost guard.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_OPERATIONS } from '../src/examples.js';
+import { seedDemo } from '../src/services/demo.js';
 import { useTestApp, type TestWorkspace } from './helpers.js';
 import { batchLink, createLabel, createNamedObject, createRecord, createRecords, link, updateLimits, type Ref } from './support/fixtures.js';
 import { createUser, numericId, setAccess, type TestUser } from './support/permissions.js';
@@ -325,5 +327,21 @@ describe('cost: bounded by the request, never by the data', () => {
     expect(response.errors?.[0]).toMatchObject({ extensions: { code: 'QUERY_TOO_COSTLY' } });
     const one = await ws.gql(`query ($id: ID!) { record(id: $id) { neighborhood(limit: 1000) { truncated } } }`, { id: ann.id });
     expect(one.errors).toBeUndefined();
+  });
+});
+
+describe('the demo', () => {
+  it('GraphiQL’s Explore tab runs as it is and shows the first contact’s neighbourhood', async () => {
+    const { apiKey } = await seedDemo();
+    const operation = EXAMPLE_OPERATIONS.find((text) => text.includes('query Explore'))!;
+    const response = await t.post(operation, {}, apiKey);
+    expect(response.errors).toBeUndefined();
+    const node = response.data.records.edges[0].node;
+    expect(node.displayName).toBe('Ada Lovelace');
+    const { nodes, edges, truncated } = node.neighborhood;
+    expect(truncated).toBe(false);
+    expect(nodes[0]).toMatchObject({ distance: 0, record: { displayName: 'Ada Lovelace', object: { key: 'contact' } } });
+    expect(new Set(nodes.map((n: any) => n.distance))).toEqual(new Set([0, 1, 2]));
+    expect(edges.length).toBeGreaterThanOrEqual(nodes.length - 1);
   });
 });
