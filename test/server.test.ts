@@ -11,7 +11,7 @@ const graphql = (url: string, query: string, apiKey?: string) =>
   });
 
 /** The keys a development start prints: the demo's admin key (first start only), then the development key. */
-const printedKeys = (output: string) => [
+const printedKeys = (output: string): [string, string] => [
   /shown once, keep it\):\n\n {2}(rel_\S+)\n/.exec(output)?.[1] ?? '',
   /Development key[^\n]*\n\n {2}(rel_\S+)\n/.exec(output)?.[1] ?? '',
 ];
