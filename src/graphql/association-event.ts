@@ -18,27 +18,40 @@ interface EventShape {
   at: Date;
 }
 
-export const AssociationActionEnum = builder.enumType('AssociationAction', { values: ['LINKED', 'UNLINKED'] as const });
+export const AssociationActionEnum = builder.enumType('AssociationAction', {
+  description: 'What happened to an association.',
+  values: {
+    LINKED: { description: 'The records were linked.' },
+    UNLINKED: { description: 'The records were unlinked: by an unlink, the deletion of a record, or a forced label deletion.' },
+  } as const,
+});
 
 const AssociationEventRef = builder.objectRef<EventShape>('AssociationEvent').implement({
   description: 'One entry of the append-only association log.',
   fields: (t) => ({
-    id: t.id({ resolve: (event) => encodeGlobalId('AssociationEvent', event.id) }),
-    action: t.field({ type: AssociationActionEnum, resolve: (event) => event.action }),
+    id: t.id({ description: 'The id of the event.', resolve: (event) => encodeGlobalId('AssociationEvent', event.id) }),
+    action: t.field({ type: AssociationActionEnum, description: 'LINKED or UNLINKED.', resolve: (event) => event.action }),
     label: t.field({
       type: AssociationLabelRef,
       nullable: true,
-      description: 'Null once the label has been deleted.',
+      description: 'The label; null once it has been deleted.',
       resolve: async (event, _args, ctx) => (event.labelId === null ? null : ((await ctx.loaders.label(event.labelId)) ?? null)),
     }),
-    firstRecordId: t.id({ resolve: (event) => encodeGlobalId('Record', event.firstRecordId) }),
-    secondRecordId: t.id({ resolve: (event) => encodeGlobalId('Record', event.secondRecordId) }),
+    firstRecordId: t.id({
+      description: "The id of the record on the label's first side (it may since have been deleted).",
+      resolve: (event) => encodeGlobalId('Record', event.firstRecordId),
+    }),
+    secondRecordId: t.id({
+      description: "The id of the record on the label's second side (it may since have been deleted).",
+      resolve: (event) => encodeGlobalId('Record', event.secondRecordId),
+    }),
     actor: t.field({
       type: UserRef,
       nullable: true,
+      description: 'The user who made the change; null when not known.',
       resolve: (event, _args, ctx) => (event.actorId === null ? null : ctx.loaders.user.load(event.actorId)),
     }),
-    at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
+    at: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (event) => event.at }),
   }),
 });
 

@@ -12,11 +12,15 @@ import { AssociationLabelRef, AssociationRef, ObjectRef } from './refs.js';
 
 export const AssociationLabelTypeEnum = builder.enumType('AssociationLabelType', {
   description: 'SINGLE: one name for both sides ("Colleague"). PAIR: one name per side ("Manager"/"Employee").',
-  values: ['SINGLE', 'PAIR'] as const,
+  values: {
+    SINGLE: { description: 'One name for both sides, e.g. "Colleague"; within one object, A–B and B–A are the same association.' },
+    PAIR: { description: 'One name per side, e.g. "Manager" (first) and "Employee" (second).' },
+  } as const,
 });
 export const CardinalityEnum = builder.enumType('Cardinality', {
+  description: 'How many partners a record may have under a label; chosen at creation, immutable.',
   values: {
-    MANY_TO_MANY: { description: 'No limit on partners (the default).' },
+    MANY_TO_MANY: { description: 'Any number of partners on each side, within the limits (the default).' },
     MANY_TO_ONE: { description: 'Each first-side record has at most one second-side record under the label.' },
     ONE_TO_ONE: { description: 'At most one partner per record on each side.' },
   } as const,
@@ -49,10 +53,22 @@ builder.node(AssociationLabelRef, {
   },
   fields: (t) => ({
     key: t.exposeString('key', { description: 'The immutable internal name.' }),
-    type: t.field({ type: AssociationLabelTypeEnum, resolve: (label) => label.type }),
-    cardinality: t.field({ type: CardinalityEnum, resolve: (label) => label.cardinality }),
-    firstObject: t.field({ type: ObjectRef, resolve: (label, _args, ctx) => ctx.loaders.object(label.firstObjectId) }),
-    secondObject: t.field({ type: ObjectRef, resolve: (label, _args, ctx) => ctx.loaders.object(label.secondObjectId) }),
+    type: t.field({ type: AssociationLabelTypeEnum, description: 'SINGLE or PAIR; immutable.', resolve: (label) => label.type }),
+    cardinality: t.field({
+      type: CardinalityEnum,
+      description: 'How many partners a record may have under it; immutable.',
+      resolve: (label) => label.cardinality,
+    }),
+    firstObject: t.field({
+      type: ObjectRef,
+      description: 'The object of the records on the first side; immutable.',
+      resolve: (label, _args, ctx) => ctx.loaders.object(label.firstObjectId),
+    }),
+    secondObject: t.field({
+      type: ObjectRef,
+      description: 'The object of the records on the second side (may be the first one); immutable.',
+      resolve: (label, _args, ctx) => ctx.loaders.object(label.secondObjectId),
+    }),
     firstLabel: t.exposeString('firstLabel', { description: 'The role of the record on the first side.' }),
     secondLabel: t.exposeString('secondLabel', { description: 'The role of the record on the second side.' }),
     limits: t.field({
@@ -70,6 +86,7 @@ builder.node(AssociationLabelRef, {
     }),
     associations: t.field({
       type: AssociationConnectionRef,
+      description: 'Its associations between records you can see, oldest first.',
       args: pageArgs(t.arg),
       resolve: async (label, args, ctx) => {
         const page = pageOf(args, ctx);
@@ -83,8 +100,12 @@ builder.node(AssociationLabelRef, {
         return connectionOf(rows, page, ctx, () => prisma.association.count({ where }), (row) => ({ node: row }));
       },
     }),
-    createdAt: t.field({ type: 'DateTime', resolve: (label) => label.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (label) => label.updatedAt }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was created.', resolve: (label) => label.createdAt }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      description: 'When it was last updated.',
+      resolve: (label) => label.updatedAt,
+    }),
   }),
 });
 
@@ -105,15 +126,21 @@ export async function labelsBetween(ctx: Context, objectKey?: string | null, oth
 builder.queryFields((t) => ({
   associationLabels: t.field({
     type: [AssociationLabelRef],
-    description: 'Labels of the workspace; with objectKey, those that link it (to otherObjectKey, when given).',
-    args: { objectKey: t.arg.string(), otherObjectKey: t.arg.string() },
+    description: 'Labels of the workspace, in creation order; with objectKey, those that link it (to otherObjectKey, when given).',
+    args: {
+      objectKey: t.arg.string({ description: 'Only labels that link this object.' }),
+      otherObjectKey: t.arg.string({ description: 'Only labels that link this object too: with objectKey, labels between the two.' }),
+    },
     resolve: (_root, args, ctx) => labelsBetween(ctx, args.objectKey, args.otherObjectKey),
   }),
   associationLabel: t.field({
     type: AssociationLabelRef,
     nullable: true,
-    description: 'A label by id or by key.',
-    args: { id: t.arg.id(), key: t.arg.string() },
+    description: 'A label by id or by key; null when there is none (or when id and key name different labels).',
+    args: {
+      id: t.arg.id({ description: 'The id of the label.' }),
+      key: t.arg.string({ description: 'The key of the label.' }),
+    },
     resolve: async (_root, args, ctx) => {
       const labels = await ctx.loaders.labels();
       const byId = args.id == null ? undefined : labels.byId.get(idOf('AssociationLabel', args.id) ?? -1);
@@ -125,21 +152,31 @@ builder.queryFields((t) => ({
 }));
 
 const CreateAssociationLabelInput = builder.inputType('CreateAssociationLabelInput', {
+  description: 'A new label between two objects.',
   fields: (t) => ({
-    key: t.string({ description: 'The internal name (^[a-z][a-z0-9_]{0,63}$); derived from the names when left out.' }),
-    firstObjectKey: t.string({ required: true }),
-    secondObjectKey: t.string({ required: true }),
-    type: t.field({ type: AssociationLabelTypeEnum, required: true }),
-    firstLabel: t.string({ required: true }),
-    secondLabel: t.string({ description: 'Required for PAIR; SINGLE labels use firstLabel for both sides.' }),
-    cardinality: t.field({ type: CardinalityEnum, description: 'Default MANY_TO_MANY. Immutable.' }),
+    key: t.string({
+      description:
+        'The internal name (^[a-z][a-z0-9_]{0,63}$), unique in the workspace and immutable; derived from the names when left out.',
+    }),
+    firstObjectKey: t.string({ required: true, description: 'The object of the records on the first side.' }),
+    secondObjectKey: t.string({ required: true, description: 'The object of the records on the second side (may be the same).' }),
+    type: t.field({ type: AssociationLabelTypeEnum, required: true, description: 'SINGLE or PAIR; immutable.' }),
+    firstLabel: t.string({ required: true, description: 'The role of the record on the first side, 1 to 100 characters (trimmed).' }),
+    secondLabel: t.string({
+      description: 'The role of the record on the second side, 1 to 100 characters: required for PAIR; SINGLE labels use firstLabel for both sides.',
+    }),
+    cardinality: t.field({
+      type: CardinalityEnum,
+      description: 'Default MANY_TO_MANY. Immutable. A SINGLE label within one object cannot be MANY_TO_ONE.',
+    }),
   }),
 });
 const UpdateAssociationLabelInput = builder.inputType('UpdateAssociationLabelInput', {
+  description: 'Changes to a label; what is left out stays as it is.',
   fields: (t) => ({
-    id: t.id({ required: true }),
-    firstLabel: t.string({ description: 'For a SINGLE label, renames both sides.' }),
-    secondLabel: t.string(),
+    id: t.id({ required: true, description: 'The label to change.' }),
+    firstLabel: t.string({ description: 'A new role name for the first side, 1 to 100 characters; for a SINGLE label, renames both sides.' }),
+    secondLabel: t.string({ description: 'A new role name for the second side, 1 to 100 characters; for a SINGLE label, renames both sides.' }),
     maxSecondPerFirst: t.int({
       description:
         "Second-side records one first-side record may be linked to: 1 to the workspace's maxRecordsPerLabel; null clears it. " +
@@ -153,47 +190,57 @@ const UpdateAssociationLabelInput = builder.inputType('UpdateAssociationLabelInp
   }),
 });
 const DeleteAssociationLabelInput = builder.inputType('DeleteAssociationLabelInput', {
+  description: 'The label to delete.',
   fields: (t) => ({
-    id: t.id({ required: true }),
-    force: t.boolean({ description: 'Also remove its associations (each logged), in one transaction.' }),
+    id: t.id({ required: true, description: 'The id of the label.' }),
+    force: t.boolean({ description: 'Also remove its associations (each logged), in one transaction. Default false.' }),
   }),
 });
 
-const labelSuccess = (name: string) =>
+const labelSuccess = (name: string, description: string) =>
   builder.objectRef<AssociationLabel>(name).implement({
-    fields: (t) => ({ associationLabel: t.field({ type: AssociationLabelRef, resolve: (label) => label }) }),
+    description,
+    fields: (t) => ({
+      associationLabel: t.field({ type: AssociationLabelRef, description: 'The label as it is now.', resolve: (label) => label }),
+    }),
   });
 const DeleteAssociationLabelSuccess = builder
   .objectRef<{ label: AssociationLabel; removedAssociations: number }>('DeleteAssociationLabelSuccess')
   .implement({
+    description: 'The label was deleted.',
     fields: (t) => ({
-      deletedId: t.id({ resolve: ({ label }) => encodeGlobalId('AssociationLabel', label.id) }),
-      removedAssociations: t.exposeInt('removedAssociations'),
+      deletedId: t.id({ description: 'The id the label had.', resolve: ({ label }) => encodeGlobalId('AssociationLabel', label.id) }),
+      removedAssociations: t.exposeInt('removedAssociations', { description: 'Associations removed with it (0 without force).' }),
     }),
   });
 
 builder.mutationFields((t) => ({
   createAssociationLabel: t.field({
-    description: 'Creates a label between two objects (admin only).',
-    type: labelSuccess('CreateAssociationLabelSuccess'),
+    description:
+      'Creates a label between two objects (admin only). Errors: FORBIDDEN, VALIDATION (names, key or cardinality), ' +
+      'NOT_FOUND (an object key), LIMIT_EXCEEDED (maxLabelsPerObjectPair), CONFLICT (the key is taken).',
+    type: labelSuccess('CreateAssociationLabelSuccess', 'The label was created.'),
     errors: resultUnion('createAssociationLabel'),
-    args: { input: t.arg({ type: CreateAssociationLabelInput, required: true }) },
+    args: { input: t.arg({ type: CreateAssociationLabelInput, required: true, description: 'The label to create.' }) },
     resolve: (_root, { input }, ctx) => createLabel(ctx.viewer, input),
   }),
   updateAssociationLabel: t.field({
     description:
       "Renames a label's sides and sets or clears its limits per direction (admin only). Key, objects, type and cardinality are immutable. " +
-      'Lowering a limit below current usage is allowed: new links over it are refused.',
-    type: labelSuccess('UpdateAssociationLabelSuccess'),
+      'Lowering a limit below current usage is allowed: new links over it are refused. ' +
+      'Errors: FORBIDDEN, VALIDATION (names or limits), NOT_FOUND (id).',
+    type: labelSuccess('UpdateAssociationLabelSuccess', 'The label was changed.'),
     errors: resultUnion('updateAssociationLabel'),
-    args: { input: t.arg({ type: UpdateAssociationLabelInput, required: true }) },
+    args: { input: t.arg({ type: UpdateAssociationLabelInput, required: true, description: 'The label and its changes.' }) },
     resolve: (_root, { input }, ctx) => updateLabel(ctx.viewer, { ...input, id: idOf('AssociationLabel', input.id) }),
   }),
   deleteAssociationLabel: t.field({
-    description: 'Deletes an unused label (admin only); LABEL_IN_USE otherwise, unless force is true.',
+    description:
+      'Deletes an unused label (admin only); LABEL_IN_USE otherwise, unless force is true. ' +
+      'Errors: FORBIDDEN, VALIDATION, NOT_FOUND (id), LABEL_IN_USE (with the number of associations).',
     type: DeleteAssociationLabelSuccess,
     errors: resultUnion('deleteAssociationLabel'),
-    args: { input: t.arg({ type: DeleteAssociationLabelInput, required: true }) },
+    args: { input: t.arg({ type: DeleteAssociationLabelInput, required: true, description: 'The label to delete.' }) },
     resolve: (_root, { input }, ctx) => deleteLabel(ctx.viewer, { ...input, id: idOf('AssociationLabel', input.id) }),
   }),
 }));

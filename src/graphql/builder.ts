@@ -5,7 +5,7 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
-import { DateTimeResolver, JSONObjectResolver, NonNegativeIntResolver } from 'graphql-scalars';
+import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import type PrismaTypes from '../db/generated/pothos-types.js';
 import { getDatamodel } from '../db/generated/pothos-types.js';
 import { prisma } from '../db/index.js';
@@ -20,7 +20,6 @@ export interface BuilderTypes {
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
-    NonNegativeInt: { Input: number; Output: number };
     ID: { Input: string; Output: string | number };
   };
 }
@@ -56,17 +55,30 @@ export const builder = new SchemaBuilder<BuilderTypes>({
       return typename && id && rest.length === 0 && NODE_TYPES.has(typename) ? { typename, id } : NO_NODE;
     },
     cursorType: 'String',
-    nodeQueryOptions: { description: 'Any object by its global id; null when it does not exist or is not visible to you.' },
-    nodesQueryOptions: { description: 'Objects by global id, in order; null for each that does not exist or is not visible.' },
+    nodeTypeOptions: {
+      description: 'An object with a global id, which node(id) and nodes(ids) fetch: a workspace, user, object, record, label or association.',
+    },
+    idFieldOptions: { description: 'The global id: opaque and stable; pass it as it is to node(id) and to id arguments.' },
+    nodeQueryOptions: {
+      description: 'Any object by its global id; null when it does not exist or is not visible to you.',
+      args: { id: { description: 'A global id, as an `id` field returns it.' } },
+    },
+    nodesQueryOptions: {
+      description: 'Objects by global id, in order; null for each that does not exist or is not visible.',
+      args: { ids: { description: 'Global ids, as `id` fields return them (at most 100 by default).' } },
+    },
   },
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSONObject', JSONObjectResolver);
-builder.addScalarType('NonNegativeInt', NonNegativeIntResolver);
 
-builder.queryType({});
-builder.mutationType({});
+builder.queryType({ description: 'Reads. Everything is scoped to the workspace of your API key and to the records you may see.' });
+builder.mutationType({
+  description:
+    'Writes. Each takes one `input` and answers a `<Name>Result` union: its `<Name>Success` type, or an error type ' +
+    '(every one implements Error); nothing is changed when it answers an error.',
+});
 
 /** The builder's resolved schema types, for helpers that take Pothos builders. */
 export type Types = PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>;

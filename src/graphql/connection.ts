@@ -76,37 +76,69 @@ export function connectionOf<Row extends { id: number }, T extends object>(
 }
 
 export const pageArgs = (arg: ArgBuilder<Types>) => ({
-  first: arg.int({ description: `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).` }),
-  after: arg.string({ description: 'Return the items after this cursor.' }),
-});
-
-const PageInfoRef = builder.objectRef<ConnectionShape<unknown>['pageInfo']>('PageInfo').implement({
-  fields: (t) => ({
-    hasNextPage: t.exposeBoolean('hasNextPage'),
-    hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
-    startCursor: t.exposeString('startCursor', { nullable: true }),
-    endCursor: t.exposeString('endCursor', { nullable: true }),
+  first: arg.int({
+    description: `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}); outside that range a VALIDATION error.`,
+  }),
+  after: arg.string({
+    description: "Start after this cursor (an edge's cursor or pageInfo.endCursor of this list); omitted: from the start.",
   }),
 });
 
-/** Defines `<Name>Connection` and `<Name>Edge` (or the given edge name and extra edge fields). */
+const PageInfoRef = builder.objectRef<ConnectionShape<unknown>['pageInfo']>('PageInfo').implement({
+  description: 'Where a page sits in its list, and the cursors to read on from.',
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage', {
+      description: 'True when more items follow this page: pass endCursor as `after` to read them.',
+    }),
+    hasPreviousPage: t.exposeBoolean('hasPreviousPage', {
+      description: 'True when this page was read with `after`, so items come before it.',
+    }),
+    startCursor: t.exposeString('startCursor', {
+      nullable: true,
+      description: 'The cursor of the first item of this page; null when the page is empty.',
+    }),
+    endCursor: t.exposeString('endCursor', {
+      nullable: true,
+      description: 'The cursor of the last item of this page, to pass as `after`; null when the page is empty.',
+    }),
+  }),
+});
+
+/**
+ * Defines `<Name>Connection` and `<Name>Edge` (or the given edge name, description and extra
+ * edge fields), described after the node type's name.
+ */
 export function connectionType<Node, E extends Edge<Node> = Edge<Node>>(
   name: string,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any object ref of Node
   nodeType: any,
-  options: { edgeName?: string; edgeFields?: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, E>) => object } = {},
+  options: {
+    edgeName?: string;
+    edgeDescription?: string;
+    edgeFields?: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, E>) => object;
+  } = {},
 ) {
+  const nodeName: string = nodeType.name;
   const EdgeRef = builder.objectRef<E>(options.edgeName ?? `${name}Edge`).implement({
+    description: options.edgeDescription ?? `One ${nodeName} of a page, with its cursor.`,
     fields: (t) => ({
-      cursor: t.string({ resolve: (edge, _args, ctx) => encodeCursor(ctx.viewer.workspaceId, edge.cursorId) }),
-      node: t.field({ type: nodeType, resolve: (edge) => edge.node as never }),
+      cursor: t.string({
+        description: 'The position of this item: pass it as `after` to read the items that follow it.',
+        resolve: (edge, _args, ctx) => encodeCursor(ctx.viewer.workspaceId, edge.cursorId),
+      }),
+      node: t.field({ type: nodeType, description: `The ${nodeName} itself.`, resolve: (edge) => edge.node as never }),
       ...(options.edgeFields?.(t) as object),
     }),
   });
   return builder.objectRef<ConnectionShape<Node, E>>(`${name}Connection`).implement({
+    description: `A page of a list of ${nodeName} items: the items, where the page sits, and how many there are in all.`,
     fields: (t) => ({
-      edges: t.field({ type: [EdgeRef], resolve: (connection) => connection.edges }),
-      pageInfo: t.field({ type: PageInfoRef, resolve: (connection) => connection.pageInfo }),
+      edges: t.field({ type: [EdgeRef], description: 'The items of this page, in order.', resolve: (connection) => connection.edges }),
+      pageInfo: t.field({
+        type: PageInfoRef,
+        description: 'Whether more items follow, and the cursors to read on from.',
+        resolve: (connection) => connection.pageInfo,
+      }),
       totalCount: t.int({
         description: 'All items matching, across pages.',
         resolve: (connection) =>

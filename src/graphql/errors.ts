@@ -13,14 +13,22 @@ import { builder, type Types } from './builder.js';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   description: 'What kind of expected failure an error is.',
-  values: ERROR_CODES,
+  values: {
+    VALIDATION: { description: 'The input breaks a rule: a format, a range, a length, a required value (ValidationError).' },
+    NOT_FOUND: { description: 'Something the input names does not exist or is not visible to you (NotFoundError).' },
+    FORBIDDEN: { description: 'Your role or record access does not allow it (ForbiddenError).' },
+    LIMIT_EXCEEDED: { description: 'The change would go over an association limit or a cardinality (LimitExceededError).' },
+    LABEL_IN_USE: { description: 'The label still has associations (LabelInUseError).' },
+    OBJECT_MISMATCH: { description: "The records are not of the label's objects (ObjectMismatchError)." },
+    CONFLICT: { description: 'The change clashes with existing data: a taken key or email, an object still in use (ConflictError).' },
+  } satisfies Record<(typeof ERROR_CODES)[number], { description: string }>,
 });
 
 export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
   description: 'An expected failure, returned as a member of a mutation result union.',
   fields: (t) => ({
-    message: t.exposeString('message'),
-    code: t.field({ type: ErrorCodeEnum, resolve: (error) => error.code }),
+    message: t.exposeString('message', { description: 'What went wrong, in a sentence for people.' }),
+    code: t.field({ type: ErrorCodeEnum, description: 'The kind of failure, for programs.', resolve: (error) => error.code }),
   }),
 });
 
@@ -47,17 +55,20 @@ errorType(ValidationError, 'The input is not valid; nothing was changed.', (t) =
   field: t.string({ nullable: true, description: 'The input field at fault, when there is one.', resolve: (e) => e.field }),
 }));
 errorType(NotFoundError, 'Something named by the input does not exist (or is not visible to you).');
-errorType(ForbiddenError, 'Your role may not do this.');
+errorType(ForbiddenError, 'Your role or record access does not allow this.');
 errorType(LimitExceededError, 'The change would go over an association limit or a cardinality.', (t) => ({
   limit: t.string({ description: 'The setting (e.g. maxRecordsPerLabel) or the cardinality (e.g. ONE_TO_ONE).', resolve: (e) => e.limit }),
-  max: t.int({ resolve: (e) => e.max }),
-  current: t.int({ resolve: (e) => e.current }),
+  max: t.int({ description: 'The maximum (1 for a cardinality).', resolve: (e) => e.max }),
+  current: t.int({
+    description: 'The count already there; equal to max when you cannot see every record, so hidden links are not revealed.',
+    resolve: (e) => e.current,
+  }),
 }));
 errorType(LabelInUseError, 'The label still has associations: unlink them or delete with force.', (t) => ({
-  associationCount: t.int({ resolve: (e) => e.associationCount }),
+  associationCount: t.int({ description: 'Associations still using the label.', resolve: (e) => e.associationCount }),
 }));
 errorType(ObjectMismatchError, "The records do not belong to the label's objects.");
-errorType(ConflictError, 'The change conflicts with existing data (a taken key, a non-empty object).');
+errorType(ConflictError, 'The change conflicts with existing data (a taken key or email, an object still in use).');
 
 const ERROR_CLASSES = [
   ValidationError,
@@ -75,5 +86,9 @@ const ERROR_CLASSES = [
  */
 export function resultUnion(mutationName: string) {
   const name = mutationName[0]!.toUpperCase() + mutationName.slice(1);
-  return { types: ERROR_CLASSES, directResult: true as const, union: { name: `${name}Result` } };
+  return {
+    types: ERROR_CLASSES,
+    directResult: true as const,
+    union: { name: `${name}Result`, description: `What ${mutationName} answers: ${name}Success, or an error type (each implements Error).` },
+  };
 }

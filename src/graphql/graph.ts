@@ -41,7 +41,7 @@ async function idsOf(known: Promise<{ byKey: Map<string, { id: number }> }> | { 
 const NeighborhoodNodeRef = builder.objectRef<NeighbourhoodNode>('NeighborhoodNode').implement({
   description: 'A record of a neighbourhood and how far it is from the starting record.',
   fields: (t) => ({
-    record: t.field({ type: RecordRef, resolve: (node) => node.record }),
+    record: t.field({ type: RecordRef, description: 'The record.', resolve: (node) => node.record }),
     distance: t.exposeInt('distance', { description: 'Hops from the starting record (0: the starting record itself).' }),
   }),
 });
@@ -134,8 +134,8 @@ builder.queryFields((t) => ({
       `would read more than ${PATH_SEARCH_ROWS} associations answers LIMIT_EXCEEDED: ask for fewer hops or name labels.`,
     extensions: pathCost,
     args: {
-      from: t.arg.id({ required: true }),
-      to: t.arg.id({ required: true }),
+      from: t.arg.id({ required: true, description: 'The record to start from.' }),
+      to: t.arg.id({ required: true, description: 'The record to reach.' }),
       maxHops: t.arg.int({ defaultValue: DEFAULT_MAX_HOPS, description: `Longest path looked for, 1 to ${MAX_HOPS}.` }),
       labelKeys: t.arg.stringList({ description: 'Only through associations under these labels.' }),
     },

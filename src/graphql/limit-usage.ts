@@ -19,14 +19,15 @@ export const LimitUsageRef = builder.objectRef<LimitUsageShape>('LimitUsage').im
         'The limit: maxLabelsPerObjectPair, maxRecordsPerLabel, maxAssociationsPerContact, maxSecondPerFirst or maxFirstPerSecond.',
       resolve: (usage) => usage.limit,
     }),
-    max: t.exposeInt('max'),
-    current: t.exposeInt('current'),
+    max: t.exposeInt('max', { description: 'The value of the limit.' }),
+    current: t.exposeInt('current', { description: 'How much of it is used.' }),
     percent: t.exposeFloat('percent', {
       description: '100·current/max (100 for a limit of 0; over 100 when a limit was lowered below its usage).',
     }),
     label: t.field({
       type: AssociationLabelRef,
       nullable: true,
+      description: 'For maxRecordsPerLabel, maxSecondPerFirst and maxFirstPerSecond: the label.',
       resolve: async (usage, _args, ctx) => (usage.labelId === null ? null : ((await ctx.loaders.label(usage.labelId)) ?? null)),
     }),
     firstObject: t.field({
@@ -44,6 +45,7 @@ export const LimitUsageRef = builder.objectRef<LimitUsageShape>('LimitUsage').im
     record: t.field({
       type: RecordRef,
       nullable: true,
+      description: 'For maxAssociationsPerContact, maxSecondPerFirst and maxFirstPerSecond: the record.',
       resolve: (usage, _args, ctx) => usage.record ?? (usage.recordId === null ? null : ctx.loaders.record.load(usage.recordId)),
     }),
   }),

@@ -36,19 +36,38 @@ builder.node(RecordRef, {
   // (or with `nodes([X])`) failed to resolve the Node type. Our DataLoaders already cache per request.
   loadManyWithoutCache: (ids, ctx) => Promise.all(ids.map((id) => ctx.loaders.record.load(nodeId(id)))),
   fields: (t) => ({
-    object: t.field({ type: ObjectRef, resolve: (record, _args, ctx) => ctx.loaders.object(record.objectId) }),
-    displayName: t.exposeString('displayName'),
-    properties: t.field({ type: 'JSONObject', resolve: detail('properties', (record) => parseProperties(record.properties)) }),
+    object: t.field({
+      type: ObjectRef,
+      description: 'The object it is a record of.',
+      resolve: (record, _args, ctx) => ctx.loaders.object(record.objectId),
+    }),
+    displayName: t.exposeString('displayName', {
+      description: "Its name: the primary property's value (contacts: first and last name, else email); empty when unset.",
+    }),
+    properties: t.field({
+      type: 'JSONObject',
+      description: "Its values by field key, each of its field's type.",
+      resolve: detail('properties', (record) => parseProperties(record.properties)),
+    }),
     owner: t.field({
       type: UserRef,
       nullable: true,
+      description: 'The user it is assigned to; null when unassigned.',
       resolve: (record, _args, ctx) => (record.ownerId === null ? null : ctx.loaders.user.load(record.ownerId)),
     }),
-    createdAt: t.field({ type: 'DateTime', resolve: detail('createdAt', (record) => record.createdAt) }),
-    updatedAt: t.field({ type: 'DateTime', resolve: detail('updatedAt', (record) => record.updatedAt) }),
+    createdAt: t.field({
+      type: 'DateTime',
+      description: 'When it was created.',
+      resolve: detail('createdAt', (record) => record.createdAt),
+    }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      description: 'When it was last updated.',
+      resolve: detail('updatedAt', (record) => record.updatedAt),
+    }),
     associations: t.field({
       type: RecordAssociationConnectionRef,
-      description: "This record's associations, each seen from this record.",
+      description: "This record's associations with records you can see, each seen from this record, oldest first.",
       args: {
         ...pageArgs(t.arg),
         labelKey: t.arg.string({ description: 'Only associations under this label.' }),
@@ -89,6 +108,7 @@ const RecordAssociationConnectionRef = connectionType<AssociationShape, RecordAs
   'RecordAssociation',
   AssociationRef,
   {
+    edgeDescription: 'An association of the record, with the record on its other side and the role that record plays.',
     edgeFields: (t) => ({
       relatedRecord: t.field({
         type: RecordRef,
@@ -174,15 +194,20 @@ async function associationGroups(ctx: Context, record: AnyRecord, objectKey?: st
 const AssociationGroupRef = builder.objectRef<GroupShape>('AssociationGroup').implement({
   description: 'The records related to a record under one label and role.',
   fields: (t) => ({
-    label: t.field({ type: AssociationLabelRef, resolve: (group) => group.label }),
+    label: t.field({ type: AssociationLabelRef, description: 'The label that links them.', resolve: (group) => group.label }),
     relatedRole: t.string({
       description: 'The group heading: the role the related records play, e.g. "Employee".',
       resolve: (group) => relatedRole(group.label, group.side ?? 1),
     }),
-    relatedObject: t.field({ type: ObjectRef, resolve: (group, _args, ctx) => ctx.loaders.object(group.relatedObjectId) }),
-    totalCount: t.exposeInt('totalCount'),
+    relatedObject: t.field({
+      type: ObjectRef,
+      description: 'The object of the related records.',
+      resolve: (group, _args, ctx) => ctx.loaders.object(group.relatedObjectId),
+    }),
+    totalCount: t.exposeInt('totalCount', { description: 'How many related records the group holds (records you can see).' }),
     records: t.field({
       type: RecordConnectionRef,
+      description: 'The related records, in the order they were linked.',
       args: pageArgs(t.arg),
       resolve: async (group, args, ctx) => {
         const page = pageOf(args, ctx);
@@ -200,15 +225,17 @@ const AssociationGroupRef = builder.objectRef<GroupShape>('AssociationGroup').im
 });
 
 export const AssociatedWithFilterInput = builder.inputType('AssociatedWithFilter', {
+  description: 'Records linked to a given record.',
   fields: (t) => ({
-    recordId: t.id({ required: true }),
+    recordId: t.id({ required: true, description: 'The record they are linked to; one you cannot see matches nothing.' }),
     labelKey: t.string({ description: 'Only records linked under this label.' }),
   }),
 });
 
 export const RecordFilterInput = builder.inputType('RecordFilter', {
+  description: 'Which records a list shows; given together, both filters apply.',
   fields: (t) => ({
-    search: t.string({ description: 'Case-insensitive match on display name, email or phone.' }),
+    search: t.string({ description: 'Text that the display name, email or phone contains, ignoring case.' }),
     associatedWith: t.field({ type: AssociatedWithFilterInput, description: 'Records linked to a given record.' }),
   }),
 });
@@ -241,7 +268,7 @@ builder.queryFields((t) => ({
     type: RecordRef,
     nullable: true,
     description: 'A record by id; null when it does not exist or is not visible to you.',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The id of the record.' }) },
     resolve: (_root, args, ctx) => {
       const id = idOf('Record', args.id);
       return id === null ? null : ctx.loaders.record.load(id);
@@ -249,7 +276,12 @@ builder.queryFields((t) => ({
   }),
   records: t.field({
     type: RecordConnectionRef,
-    args: { objectKey: t.arg.string({ required: true }), ...pageArgs(t.arg), filter: t.arg({ type: RecordFilterInput }) },
+    description: 'The records of an object that you can see, in creation order; empty for an unknown object.',
+    args: {
+      objectKey: t.arg.string({ required: true, description: 'The object, by key (e.g. `contact`).' }),
+      ...pageArgs(t.arg),
+      filter: t.arg({ type: RecordFilterInput, description: 'Only the records that match.' }),
+    },
     resolve: async (_root, args, ctx) => {
       const object = (await ctx.loaders.objects()).byKey.get(args.objectKey);
       if (!object) {
@@ -262,32 +294,49 @@ builder.queryFields((t) => ({
 }));
 
 const CreateRecordInput = builder.inputType('CreateRecordInput', {
+  description: 'A new record.',
   fields: (t) => ({
-    objectKey: t.string({ required: true }),
-    properties: t.field({ type: 'JSONObject', required: true }),
-    ownerId: t.id(),
+    objectKey: t.string({ required: true, description: 'Its object, by key (e.g. `contact`).' }),
+    properties: t.field({
+      type: 'JSONObject',
+      required: true,
+      description:
+        "Its values by field key, checked against the object's fields (no unknown keys, the right types, every required one); " +
+        'at most 64 KiB as JSON and 5 levels deep by default.',
+    }),
+    ownerId: t.id({
+      description: 'The user it is assigned to. Omitted: nobody, or you when your access to the object is ASSIGNED.',
+    }),
   }),
 });
 const UpdateRecordInput = builder.inputType('UpdateRecordInput', {
+  description: 'Changes to a record; what is left out stays as it is.',
   fields: (t) => ({
-    id: t.id({ required: true }),
+    id: t.id({ required: true, description: 'The record to change.' }),
     properties: t.field({ type: 'JSONObject', description: 'Merged into the record; a null removes a property.' }),
     ownerId: t.id({ description: 'A user id, or null to unassign.' }),
   }),
 });
-const DeleteRecordInput = builder.inputType('DeleteRecordInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
+const DeleteRecordInput = builder.inputType('DeleteRecordInput', {
+  description: 'The record to delete.',
+  fields: (t) => ({ id: t.id({ required: true, description: 'The id of the record.' }) }),
+});
 
-const recordSuccess = (name: string) =>
+const recordSuccess = (name: string, description: string) =>
   builder.objectRef<RecordRow>(name).implement({
-    fields: (t) => ({ record: t.field({ type: RecordRef, resolve: (record) => record }) }),
+    description,
+    fields: (t) => ({ record: t.field({ type: RecordRef, description: 'The record as it is now.', resolve: (record) => record }) }),
   });
 
 const DeleteRecordSuccess = builder
   .objectRef<{ record: RecordRow; removedAssociations: number }>('DeleteRecordSuccess')
   .implement({
+    description: 'The record and its associations were deleted.',
     fields: (t) => ({
-      deletedId: t.id({ resolve: ({ record }) => encodeGlobalId('Record', record.id) }),
-      removedAssociations: t.exposeInt('removedAssociations'),
+      deletedId: t.id({ description: 'The id the record had.', resolve: ({ record }) => encodeGlobalId('Record', record.id) }),
+      removedAssociations: t.exposeInt('removedAssociations', {
+        description: 'Associations removed with it, counting those with records you can see.',
+      }),
     }),
   });
 
@@ -297,24 +346,32 @@ const optionalId = (type: 'User', value: string | null | undefined) =>
 
 builder.mutationFields((t) => ({
   createRecord: t.field({
-    type: recordSuccess('CreateRecordSuccess'),
+    description:
+      'Creates a record of an object. Errors: VALIDATION (properties), NOT_FOUND (objectKey or ownerId), ' +
+      'FORBIDDEN (no access to the object, or another owner than you under ASSIGNED access).',
+    type: recordSuccess('CreateRecordSuccess', 'The record was created.'),
     errors: resultUnion('createRecord'),
-    args: { input: t.arg({ type: CreateRecordInput, required: true }) },
+    args: { input: t.arg({ type: CreateRecordInput, required: true, description: 'The record to create.' }) },
     resolve: (_root, { input }, ctx) =>
       createRecord(ctx.viewer, { ...input, ownerId: optionalId('User', input.ownerId) }),
   }),
   updateRecord: t.field({
-    type: recordSuccess('UpdateRecordSuccess'),
+    description:
+      "Changes a record's properties (merged) or owner. Errors: VALIDATION (properties), NOT_FOUND (id or ownerId), " +
+      'FORBIDDEN (another owner than you, or none, under ASSIGNED access).',
+    type: recordSuccess('UpdateRecordSuccess', 'The record was changed.'),
     errors: resultUnion('updateRecord'),
-    args: { input: t.arg({ type: UpdateRecordInput, required: true }) },
+    args: { input: t.arg({ type: UpdateRecordInput, required: true, description: 'The record and its changes.' }) },
     resolve: (_root, { input }, ctx) =>
       updateRecord(ctx.viewer, { ...input, id: idOf('Record', input.id), ownerId: optionalId('User', input.ownerId) }),
   }),
   deleteRecord: t.field({
-    description: 'Deletes a record and all its associations (both sides), in one transaction.',
+    description:
+      'Deletes a record and all its associations (both sides), in one transaction; each removal is logged as an UNLINKED event. ' +
+      'Errors: VALIDATION, NOT_FOUND (id).',
     type: DeleteRecordSuccess,
     errors: resultUnion('deleteRecord'),
-    args: { input: t.arg({ type: DeleteRecordInput, required: true }) },
+    args: { input: t.arg({ type: DeleteRecordInput, required: true, description: 'The record to delete.' }) },
     resolve: (_root, { input }, ctx) => deleteRecord(ctx.viewer, idOf('Record', input.id)),
   }),
 }));
