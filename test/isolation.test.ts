@@ -91,6 +91,9 @@ const BY_COORDINATE: Record<string, ProbeType> = {
   'Mutation.updateAssociationLabel(input.id)': 'AssociationLabel',
   'Mutation.deleteAssociationLabel(input.id)': 'AssociationLabel',
   'Mutation.revokeApiKey(input.id)': 'ApiKey',
+  'Query.path(from)': 'Record',
+  'Query.path(to)': 'Record',
+  'Record.mutualAssociations(with)': 'Record',
 };
 
 /** Every type a global id can name: `node`/`nodes` are probed with each. */
