@@ -1,6 +1,20 @@
 #!/usr/bin/env node
-// The `relate` command: runs the TypeScript CLI through tsx (a dependency), no build step.
-import { register } from 'tsx/esm/api';
+// The `relate` command. Runs the compiled CLI (dist/, built on install and by `npm run build`)
+// with plain node. In a checkout whose sources changed since the last build it runs them through
+// tsx instead, so it never runs stale code; in production (NODE_ENV=production) dist is used as
+// it is, and must have been built.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/index.ts');
+const compiled = new URL('../dist/cli/index.js', import.meta.url);
+const production = process.env.NODE_ENV === 'production';
+
+if (existsSync(compiled) && (production || (await import('../scripts/build.mjs')).isCurrent())) {
+  await import(compiled.href);
+} else if (production) {
+  process.stderr.write('relate: dist/ is missing: run `npm run build` first\n');
+  process.exit(1);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/index.ts');
+}
