@@ -17,190 +17,276 @@ export type Scalars = {
   DateTime: { input: string; output: string; }
   /** The `JSONObject` scalar type represents JSON objects as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf). */
   JSONObject: { input: { [key: string]: unknown }; output: { [key: string]: unknown }; }
-  /** Integers that will have a value of 0 or more. */
-  NonNegativeInt: { input: number; output: number; }
 };
 
+/** Records linked to a given record. */
 export type AssociatedWithFilter = {
   /** Only records linked under this label. */
   labelKey?: InputMaybe<Scalars['String']['input']>;
+  /** The record they are linked to; one you cannot see matches nothing. */
   recordId: Scalars['ID']['input'];
 };
 
+/** What happened to an association. */
 export type AssociationAction =
+  /** The records were linked. */
   | 'LINKED'
+  /** The records were unlinked: by an unlink, the deletion of a record, or a forced label deletion. */
   | 'UNLINKED';
 
 /** SINGLE: one name for both sides ("Colleague"). PAIR: one name per side ("Manager"/"Employee"). */
 export type AssociationLabelType =
+  /** One name per side, e.g. "Manager" (first) and "Employee" (second). */
   | 'PAIR'
+  /** One name for both sides, e.g. "Colleague"; within one object, A–B and B–A are the same association. */
   | 'SINGLE';
 
+/** Several links, made in order in one transaction. */
 export type BatchLinkRecordsInput = {
   /** 1 to 100 items. */
   links: Array<LinkRecordsInput>;
 };
 
+/** Several unlinks, made in order in one transaction. */
 export type BatchUnlinkRecordsInput = {
   /** 1 to 100 items. */
   unlinks: Array<UnlinkRecordsInput>;
 };
 
+/** How many partners a record may have under a label; chosen at creation, immutable. */
 export type Cardinality =
-  /** No limit on partners (the default). */
+  /** Any number of partners on each side, within the limits (the default). */
   | 'MANY_TO_MANY'
   /** Each first-side record has at most one second-side record under the label. */
   | 'MANY_TO_ONE'
   /** At most one partner per record on each side. */
   | 'ONE_TO_ONE';
 
+/** A new API key for a user. */
 export type CreateApiKeyInput = {
+  /** A name to tell keys apart, 1 to 200 characters (trimmed). */
   name: Scalars['String']['input'];
+  /** The user the key acts as. */
   userId: Scalars['ID']['input'];
 };
 
+/** A new label between two objects. */
 export type CreateAssociationLabelInput = {
-  /** Default MANY_TO_MANY. Immutable. */
+  /** Default MANY_TO_MANY. Immutable. A SINGLE label within one object cannot be MANY_TO_ONE. */
   cardinality?: InputMaybe<Cardinality>;
+  /** The role of the record on the first side, 1 to 100 characters (trimmed). */
   firstLabel: Scalars['String']['input'];
+  /** The object of the records on the first side. */
   firstObjectKey: Scalars['String']['input'];
-  /** The internal name (^[a-z][a-z0-9_]{0,63}$); derived from the names when left out. */
+  /** The internal name (^[a-z][a-z0-9_]{0,63}$), unique in the workspace and immutable; derived from the names when left out. */
   key?: InputMaybe<Scalars['String']['input']>;
-  /** Required for PAIR; SINGLE labels use firstLabel for both sides. */
+  /** The role of the record on the second side, 1 to 100 characters: required for PAIR; SINGLE labels use firstLabel for both sides. */
   secondLabel?: InputMaybe<Scalars['String']['input']>;
+  /** The object of the records on the second side (may be the same). */
   secondObjectKey: Scalars['String']['input'];
+  /** SINGLE or PAIR; immutable. */
   type: AssociationLabelType;
 };
 
+/** A new custom object. */
 export type CreateObjectInput = {
+  /** Its fields, in order; one of them is the primary property. */
   fields: Array<FieldInput>;
   /** `custom_objects.<snake_name>` (the prefix may be left out). */
   key: Scalars['String']['input'];
+  /** The name of several records, 1 to 200 characters (trimmed). */
   pluralName: Scalars['String']['input'];
   /** The key of one of the fields. */
   primaryProperty: Scalars['String']['input'];
+  /** The name of one record, 1 to 200 characters (trimmed). */
   singularName: Scalars['String']['input'];
 };
 
+/** A new record. */
 export type CreateRecordInput = {
+  /** Its object, by key (e.g. `contact`). */
   objectKey: Scalars['String']['input'];
+  /** The user it is assigned to. Omitted: nobody, or you when your access to the object is ASSIGNED. */
   ownerId?: InputMaybe<Scalars['ID']['input']>;
+  /** Its values by field key, checked against the object's fields (no unknown keys, the right types, every required one); at most 64 KiB as JSON and 5 levels deep by default. */
   properties: Scalars['JSONObject']['input'];
 };
 
+/** A new user of the workspace. */
 export type CreateUserInput = {
+  /** An email address not yet used in the workspace (stored lower-cased). */
   email: Scalars['String']['input'];
+  /** 1 to 200 characters (trimmed). */
   name: Scalars['String']['input'];
   /** Default USER. */
   role?: InputMaybe<Role>;
 };
 
+/** The label to delete. */
 export type DeleteAssociationLabelInput = {
-  /** Also remove its associations (each logged), in one transaction. */
+  /** Also remove its associations (each logged), in one transaction. Default false. */
   force?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The id of the label. */
   id: Scalars['ID']['input'];
 };
 
+/** The custom object to delete. */
 export type DeleteObjectInput = {
+  /** The id of the object. */
   id: Scalars['ID']['input'];
 };
 
+/** The record to delete. */
 export type DeleteRecordInput = {
+  /** The id of the record. */
   id: Scalars['ID']['input'];
 };
 
 /** What kind of expected failure an error is. */
 export type ErrorCode =
+  /** The change clashes with existing data: a taken key or email, an object still in use (ConflictError). */
   | 'CONFLICT'
+  /** Your role or record access does not allow it (ForbiddenError). */
   | 'FORBIDDEN'
+  /** The label still has associations (LabelInUseError). */
   | 'LABEL_IN_USE'
+  /** The change would go over an association limit or a cardinality (LimitExceededError). */
   | 'LIMIT_EXCEEDED'
+  /** Something the input names does not exist or is not visible to you (NotFoundError). */
   | 'NOT_FOUND'
+  /** The records are not of the label's objects (ObjectMismatchError). */
   | 'OBJECT_MISMATCH'
+  /** The input breaks a rule: a format, a range, a length, a required value (ValidationError). */
   | 'VALIDATION';
 
+/** A field of an object. */
 export type FieldInput = {
+  /** Matches ^[a-zA-Z][a-zA-Z0-9_]{0,63}$ and is unique in the object. */
   key: Scalars['String']['input'];
+  /** The name shown to people, 1 to 200 characters (trimmed). */
   name: Scalars['String']['input'];
+  /** Default false. A field added later to `contact` or to an object that has records cannot be required. */
   required?: InputMaybe<Scalars['Boolean']['input']>;
+  /** What its values must be. */
   type: FieldType;
 };
 
+/** The type of a field: what its values in a record's properties must be. */
 export type FieldType =
+  /** True or false. */
   | 'BOOLEAN'
+  /** A string with a real calendar date, YYYY-MM-DD, or an ISO 8601 date-time. */
   | 'DATE'
+  /** A string with an email address. */
   | 'EMAIL'
+  /** A number. */
   | 'NUMBER'
+  /** A string of 3 to 32 digits, spaces and ( ) - . characters, optionally after a leading +. */
   | 'PHONE'
+  /** A string of at most 10,000 characters. */
   | 'TEXT'
+  /** A string with an http or https URL. */
   | 'URL';
 
+/** Two records and the labels to link them under. */
 export type LinkRecordsInput = {
+  /** One of the two records. For a label between two different objects the ids may come in either order; for a PAIR label within one object this one takes the first side. */
   firstRecordId: Scalars['ID']['input'];
   /** One or more label keys (at most 10). */
   labelKeys: Array<Scalars['String']['input']>;
+  /** The other record; not the same as firstRecordId. */
   secondRecordId: Scalars['ID']['input'];
 };
 
 /** Which records of an object a USER sees: ALL, ASSIGNED (only records the user owns) or NONE. */
 export type RecordAccess =
+  /** Every record of the object (the default). */
   | 'ALL'
+  /** Only records the user owns; records it creates are its own. */
   | 'ASSIGNED'
+  /** No record of the object. */
   | 'NONE';
 
+/** Which records a list shows; given together, both filters apply. */
 export type RecordFilter = {
   /** Records linked to a given record. */
   associatedWith?: InputMaybe<AssociatedWithFilter>;
-  /** Case-insensitive match on display name, email or phone. */
+  /** Text that the display name, email or phone contains, ignoring case. */
   search?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** The API key to revoke. */
 export type RevokeApiKeyInput = {
+  /** The id of an active key (ApiKey.id). */
   id: Scalars['ID']['input'];
 };
 
+/** What a user may do in its workspace. */
 export type Role =
+  /** Sees every record, and alone manages objects, labels, limits, users, API keys and permissions. */
   | 'ADMIN'
+  /** Reads and writes records and links them, within the record access of its object permissions. */
   | 'USER';
 
+/** A user's access to one object's records. */
 export type SetObjectPermissionInput = {
+  /** The access to give; ALL lifts a restriction. */
   access: RecordAccess;
+  /** The object, by key (e.g. `contact`). */
   objectKey: Scalars['String']['input'];
+  /** The user. */
   userId: Scalars['ID']['input'];
 };
 
+/** Two records and the labels to unlink them from. */
 export type UnlinkRecordsInput = {
+  /** One of the two records. For a label between two different objects the ids may come in either order; for a PAIR label within one object this one takes the first side. */
   firstRecordId: Scalars['ID']['input'];
-  /** Omitted: every label between the two records. */
+  /** At most 10 label keys. Omitted: every label between the two records, in both directions. */
   labelKeys?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The other record; not the same as firstRecordId. */
   secondRecordId: Scalars['ID']['input'];
 };
 
+/** Changes to a label; what is left out stays as it is. */
 export type UpdateAssociationLabelInput = {
-  /** For a SINGLE label, renames both sides. */
+  /** A new role name for the first side, 1 to 100 characters; for a SINGLE label, renames both sides. */
   firstLabel?: InputMaybe<Scalars['String']['input']>;
+  /** The label to change. */
   id: Scalars['ID']['input'];
   /** First-side records one second-side record may be linked to: 1 to the workspace's maxRecordsPerLabel; null clears it. Not for ONE_TO_ONE labels. For a SINGLE label on one object, the same limit as maxSecondPerFirst. */
   maxFirstPerSecond?: InputMaybe<Scalars['Int']['input']>;
   /** Second-side records one first-side record may be linked to: 1 to the workspace's maxRecordsPerLabel; null clears it. Not for MANY_TO_ONE and ONE_TO_ONE labels, whose cardinality fixes it to 1. */
   maxSecondPerFirst?: InputMaybe<Scalars['Int']['input']>;
+  /** A new role name for the second side, 1 to 100 characters; for a SINGLE label, renames both sides. */
   secondLabel?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** New workspace limits, each a whole number from 0 to 1,000,000; a limit left out or null keeps its value. */
 export type UpdateAssociationLimitsInput = {
+  /** Contact↔contact associations one contact takes part in. */
   maxAssociationsPerContact?: InputMaybe<Scalars['Int']['input']>;
+  /** Labels between the same two objects, in either order. */
   maxLabelsPerObjectPair?: InputMaybe<Scalars['Int']['input']>;
+  /** Distinct records linked by one label, both sides counted. */
   maxRecordsPerLabel?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** Changes to an object; what is left out stays as it is. */
 export type UpdateObjectInput = {
+  /** Fields to add after the existing ones, with new keys. */
   addFields?: InputMaybe<Array<FieldInput>>;
+  /** The object to change. */
   id: Scalars['ID']['input'];
+  /** A new name of several records, 1 to 200 characters (trimmed). */
   pluralName?: InputMaybe<Scalars['String']['input']>;
+  /** A new name of one record, 1 to 200 characters (trimmed). */
   singularName?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** Changes to a record; what is left out stays as it is. */
 export type UpdateRecordInput = {
+  /** The record to change. */
   id: Scalars['ID']['input'];
   /** A user id, or null to unassign. */
   ownerId?: InputMaybe<Scalars['ID']['input']>;
