@@ -21,6 +21,7 @@ import { explorePage } from './plugins/explore.js';
 import { unsupportedMediaType } from './plugins/media-type.js';
 import { queryGuards } from './plugins/query-guards.js';
 import { createRateLimits, type RateLimitSettings } from './plugins/rate-limit.js';
+import { trustedDocuments as trustedDocumentsPlugin, type TrustedDocuments } from './plugins/trusted-documents.js';
 
 /** Per-request values the HTTP layer hands to Yoga. */
 interface ServerContext {
@@ -36,6 +37,11 @@ export interface AppOptions {
    * function when the key comes later (the database was away at start).
    */
   graphiqlApiKey?: string | (() => string | undefined) | undefined;
+  /**
+   * Documents clients may send by hash (RELATE_TRUSTED_DOCUMENTS_FILE). With mode `only` nothing
+   * else runs, so GraphiQL, the explorer and introspection are off.
+   */
+  trustedDocuments?: TrustedDocuments | undefined;
 }
 
 function unauthenticated(message: string) {
@@ -121,7 +127,11 @@ export type App = YogaServerInstance<ServerContext, RequestContext> & {
   countedFetch: (input: string, init?: RequestInit) => Promise<Response>;
 };
 
-export function createApp({ config, graphiqlApiKey }: AppOptions): App {
+export function createApp({ config, graphiqlApiKey, trustedDocuments }: AppOptions): App {
+  const trustedOnly = trustedDocuments?.mode === 'only';
+  const introspection = config.introspection && !trustedOnly;
+  /** GraphiQL and the explorer: development only, and never when only trusted documents run. */
+  const developmentTools = !config.production && !trustedOnly;
   const inputLimits = config.inputLimits ?? DEFAULT_INPUT_LIMITS;
   const rateLimits = createRateLimits(config);
   const yoga = createYoga<ServerContext, RequestContext>({
@@ -129,6 +139,8 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // GraphQL over HTTP's persisted documents name theirs in a `documentId` beside the usual fields.
+    ...(trustedDocuments ? { extraParamNames: ['documentId'] } : {}),
     logging: yogaLogger,
     context: async (source) => {
       const header = source.request.headers.get('authorization');
@@ -145,7 +157,7 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
     maskedErrors: {
       maskError: (error, message) => maskError(error, message, randomUUID()),
     },
-    graphiql: config.production
+    graphiql: !developmentTools
       ? false
       : () => {
           const apiKey = typeof graphiqlApiKey === 'function' ? graphiqlApiKey() : graphiqlApiKey;
@@ -159,9 +171,10 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
     renderGraphiQL,
     plugins: [
       // The graph explorer (development only, like GraphiQL), with the key GraphiQL opens with.
-      ...(config.production ? [] : [explorePage(() => (typeof graphiqlApiKey === 'function' ? graphiqlApiKey() : graphiqlApiKey))]),
+      ...(!developmentTools ? [] : [explorePage(() => (typeof graphiqlApiKey === 'function' ? graphiqlApiKey() : graphiqlApiKey))]),
       bodyLimit(config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
       unsupportedMediaType(),
+      ...(trustedDocuments ? [trustedDocumentsPlugin(trustedDocuments)] : []),
       rateLimits.plugin,
       loadersPlugin(),
       // Queries compiled once (and cached per document) execute several times faster than
@@ -172,8 +185,8 @@ export function createApp({ config, graphiqlApiKey }: AppOptions): App {
         { disableLeafSerialization: false },
         { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation === 'query' },
       ),
-      ...queryGuards({ maxRows: config.maxQueryRows ?? DEFAULT_MAX_QUERY_ROWS, introspection: config.introspection }),
-      ...(config.introspection ? [] : [{ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) } satisfies Plugin]),
+      ...queryGuards({ maxRows: config.maxQueryRows ?? DEFAULT_MAX_QUERY_ROWS, introspection }),
+      ...(introspection ? [] : [{ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) } satisfies Plugin]),
       useReadinessCheck({
         endpoint: '/ready',
         check: async () =>

@@ -33,6 +33,11 @@ export interface Config {
   redisPrefix: string;
   /** Proxies in front of the server whose X-Forwarded-For is believed (RELATE_TRUST_PROXY; 0: none). */
   trustProxy: number;
+  /**
+   * Trusted documents: the manifests to load at start (RELATE_TRUSTED_DOCUMENTS_FILE, comma-separated)
+   * and whether only their hashes are accepted (RELATE_TRUSTED_DOCUMENTS=only) or any operation too.
+   */
+  trustedDocuments: { mode: 'allow' | 'only'; files: string[] };
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -101,6 +106,16 @@ function trustProxyOf(value: string | undefined): number {
   return hops;
 }
 
+function trustedDocumentsOf(mode: string | undefined, files: string | undefined): Config['trustedDocuments'] {
+  const paths = (files ?? '').split(',').map((path) => path.trim()).filter(Boolean);
+  const value = (mode || 'allow').toLowerCase();
+  if (value !== 'allow' && value !== 'only') throw new Error(`RELATE_TRUSTED_DOCUMENTS must be allow or only; got "${mode}"`);
+  if (value === 'only' && paths.length === 0) {
+    throw new Error('RELATE_TRUSTED_DOCUMENTS=only needs RELATE_TRUSTED_DOCUMENTS_FILE: the persisted-documents.json manifests to accept');
+  }
+  return { mode: value, files: paths };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const port = Number(env.PORT ?? 4000);
@@ -127,5 +142,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: redisUrlOf(env.REDIS_URL),
     redisPrefix: env.RELATE_REDIS_PREFIX || 'relate',
     trustProxy: trustProxyOf(env.RELATE_TRUST_PROXY),
+    trustedDocuments: trustedDocumentsOf(env.RELATE_TRUSTED_DOCUMENTS, env.RELATE_TRUSTED_DOCUMENTS_FILE),
   };
 }

@@ -6,6 +6,7 @@ import { closeDatabase, startDatabase, whenDatabaseReady } from './db/index.js';
 import { describeDatabaseError } from './db/errors.js';
 import { countStatements, type StatementCounter } from './db/statements.js';
 import { logger } from './logger.js';
+import { loadTrustedDocuments, type TrustedDocuments } from './plugins/trusted-documents.js';
 import { developmentKeys } from './services/demo.js';
 
 /**
@@ -27,8 +28,12 @@ function fail(error: unknown, url?: string): never {
 }
 
 let config: Config;
+/** The trusted documents' manifests, read once at start: a bad one stops the start. */
+let trustedDocuments: TrustedDocuments | undefined;
 try {
   config = loadConfig();
+  const { mode, files } = config.trustedDocuments;
+  if (files.length > 0) trustedDocuments = { mode, documents: loadTrustedDocuments(files) };
 } catch (error) {
   fail(error);
 }
@@ -59,13 +64,15 @@ async function seed(): Promise<string | undefined> {
   }
   process.stdout.write(
     `\nDevelopment key for the Demo admin (a new one at each start; the last one is revoked):\n\n  ${keys.developmentKey}\n\n` +
-      `GraphiQL opens with it at http://localhost:${config.port}/graphql and the explorer at http://localhost:${config.port}/explore\n\n`,
+      (trustedDocuments?.mode === 'only'
+        ? 'GraphiQL and the explorer are off: RELATE_TRUSTED_DOCUMENTS=only accepts trusted documents alone\n\n'
+        : `GraphiQL opens with it at http://localhost:${config.port}/graphql and the explorer at http://localhost:${config.port}/explore\n\n`),
   );
   return keys.developmentKey;
 }
 
 function serve() {
-  const app = createApp({ config, graphiqlApiKey: () => graphiqlApiKey });
+  const app = createApp({ config, trustedDocuments, graphiqlApiKey: () => graphiqlApiKey });
   const server = createServer((req, res) => {
     const counter: StatementCounter = { count: 0 };
     void countStatements(counter, () => app(req, res, { counter }));
