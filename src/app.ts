@@ -14,7 +14,7 @@ import { asksRecordDetail } from './graphql/look-ahead.js';
 import { createLoaders } from './loaders/index.js';
 import { authenticate } from './services/api-keys.js';
 import { DomainError } from './services/errors.js';
-import { EXAMPLE_OPERATIONS } from './examples.js';
+import { EXAMPLE_OPERATIONS, exampleTabs } from './examples.js';
 import { logger } from './logger.js';
 import { bodyLimit } from './plugins/body-limit.js';
 import { explorePage } from './plugins/explore.js';
@@ -22,6 +22,7 @@ import { unsupportedMediaType } from './plugins/media-type.js';
 import { queryGuards } from './plugins/query-guards.js';
 import { createRateLimits, type RateLimitSettings } from './plugins/rate-limit.js';
 import { trustedDocuments as trustedDocumentsPlugin, type TrustedDocuments } from './plugins/trusted-documents.js';
+import type { DemoExampleIds } from './services/demo.js';
 
 /** Per-request values the HTTP layer hands to Yoga. */
 interface ServerContext {
@@ -37,6 +38,8 @@ export interface AppOptions {
    * function when the key comes later (the database was away at start).
    */
   graphiqlApiKey?: string | (() => string | undefined) | undefined;
+  /** The demo records GraphiQL's example tabs name in their variables (read at start). */
+  graphiqlExamples?: () => DemoExampleIds | undefined;
   /**
    * Documents clients may send by hash (RELATE_TRUSTED_DOCUMENTS_FILE). With mode `only` nothing
    * else runs, so GraphiQL, the explorer and introspection are off.
@@ -127,7 +130,7 @@ export type App = YogaServerInstance<ServerContext, RequestContext> & {
   countedFetch: (input: string, init?: RequestInit) => Promise<Response>;
 };
 
-export function createApp({ config, graphiqlApiKey, trustedDocuments }: AppOptions): App {
+export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDocuments }: AppOptions): App {
   const trustedOnly = trustedDocuments?.mode === 'only';
   const introspection = config.introspection && !trustedOnly;
   /** GraphiQL and the explorer: development only, and never when only trusted documents run. */
@@ -164,7 +167,10 @@ export function createApp({ config, graphiqlApiKey, trustedDocuments }: AppOptio
           return {
             title: 'Relate',
             headers: apiKey ? JSON.stringify({ Authorization: `Bearer ${apiKey}` }, null, 2) : undefined,
-            defaultTabs: EXAMPLE_OPERATIONS.map((query) => ({ query })),
+            // Every start issues a new development key: tabs restored from the browser's storage
+            // must take the headers served now, not a key revoked by a restart (nor keep keys there).
+            shouldPersistHeaders: false,
+            defaultTabs: exampleTabs(graphiqlExamples?.()),
             defaultQuery: EXAMPLE_OPERATIONS[0],
           };
         },

@@ -1,3 +1,17 @@
+import type { DemoExampleIds } from './services/demo.js';
+
+/** Links two contacts as colleagues: its variables are two demo contacts (see `exampleTabs`). */
+const LINK_OPERATION = `# Link two demo contacts (their ids are in Variables below) as colleagues. Linking again is a
+# no-op: created = false.
+mutation Link($first: ID!, $second: ID!) {
+  linkRecords(input: { firstRecordId: $first, secondRecordId: $second, labelKeys: ["colleague"] }) {
+    __typename
+    ... on LinkRecordsSuccess { created associations { id label { key } } }
+    ... on Error { code message }
+    ... on LimitExceededError { limit max current }
+  }
+}`;
+
 /** Operations GraphiQL opens with in development: a tour of the API. */
 export const EXAMPLE_OPERATIONS = [
   `# Welcome to Relate. Run this (▶) with the demo admin key already in Headers.
@@ -41,15 +55,7 @@ query ContactList {
     }
   }
 }`,
-  `# Link two records (ids from the queries above). Linking again is a no-op: created = false.
-mutation Link($first: ID!, $second: ID!) {
-  linkRecords(input: { firstRecordId: $first, secondRecordId: $second, labelKeys: ["colleague"] }) {
-    __typename
-    ... on LinkRecordsSuccess { created associations { id label { key } } }
-    ... on Error { code message }
-    ... on LimitExceededError { limit max current }
-  }
-}`,
+  LINK_OPERATION,
   `# Limits you can see: the limits closest to their maximum (admins), what one record may still
 # take (anyone who sees it), and a label's own limits per direction ("a car has at most two owners").
 query LimitUsage {
@@ -85,3 +91,14 @@ query Explore {
   }
 }`,
 ];
+
+/**
+ * GraphiQL's tabs: every example operation, with the variables it needs, so each runs as it is.
+ * The demo's ids are read at start (they differ from one database to the next); without them
+ * the Link tab opens with no variables.
+ */
+export function exampleTabs(ids: DemoExampleIds | null | undefined): { query: string; variables?: string }[] {
+  return EXAMPLE_OPERATIONS.map((query) =>
+    query === LINK_OPERATION && ids ? { query, variables: JSON.stringify({ first: ids.newColleagues[0], second: ids.newColleagues[1] }, null, 2) } : { query },
+  );
+}

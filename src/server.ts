@@ -7,7 +7,7 @@ import { describeDatabaseError } from './db/errors.js';
 import { countStatements, type StatementCounter } from './db/statements.js';
 import { logger } from './logger.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './plugins/trusted-documents.js';
-import { developmentKeys } from './services/demo.js';
+import { developmentKeys, type DemoExampleIds } from './services/demo.js';
 
 /**
  * One process by default. With RELATE_WORKERS=N (or "auto": one per core) the primary migrates
@@ -38,10 +38,13 @@ try {
   fail(error);
 }
 const GRAPHIQL_KEY_ENV = 'RELATE_GRAPHIQL_API_KEY';
+const GRAPHIQL_EXAMPLES_ENV = 'RELATE_GRAPHIQL_EXAMPLE_IDS';
 /** Workers migrate too when the primary could not (the database was away when it started). */
 const MIGRATE_ENV = 'RELATE_WORKER_MIGRATE';
 /** The key GraphiQL and the explorer start with: in development, the demo admin's development key. */
 let graphiqlApiKey: string | undefined = process.env[GRAPHIQL_KEY_ENV] || undefined;
+/** The demo records GraphiQL's example tabs name in their variables (read by `seed`). */
+let graphiqlExamples: DemoExampleIds | undefined = JSON.parse(process.env[GRAPHIQL_EXAMPLES_ENV] || 'null') ?? undefined;
 
 async function open(migrate: boolean, reportStart = true): Promise<boolean> {
   try {
@@ -53,12 +56,14 @@ async function open(migrate: boolean, reportStart = true): Promise<boolean> {
 
 /**
  * In development: the demo on a first start, and at every start a development key for its admin
- * that GraphiQL and the explorer open with (printed, so scripts can use it too).
+ * that GraphiQL and the explorer open with (printed, so scripts can use it too), and the ids of
+ * the demo records GraphiQL's example tabs name (`graphiqlExamples`).
  */
 async function seed(): Promise<string | undefined> {
   if (config.production) return undefined;
   const keys = await developmentKeys();
   if (!keys) return undefined;
+  graphiqlExamples = keys.exampleIds ?? undefined;
   if (keys.adminKey) {
     process.stdout.write(`\nCreated the "Demo" workspace. Its admin API key (shown once, keep it):\n\n  ${keys.adminKey}\n`);
   }
@@ -72,7 +77,7 @@ async function seed(): Promise<string | undefined> {
 }
 
 function serve() {
-  const app = createApp({ config, trustedDocuments, graphiqlApiKey: () => graphiqlApiKey });
+  const app = createApp({ config, trustedDocuments, graphiqlApiKey: () => graphiqlApiKey, graphiqlExamples: () => graphiqlExamples });
   const server = createServer((req, res) => {
     const counter: StatementCounter = { count: 0 };
     void countStatements(counter, () => app(req, res, { counter }));
@@ -125,12 +130,16 @@ if (config.workers <= 1) {
     // The workers migrate when the database is back; this process seeds then and tells them.
     whenDatabaseReady(async () => {
       const key = await seed();
-      if (key) for (const worker of Object.values(cluster.workers ?? {})) worker?.send({ graphiqlApiKey: key });
+      if (key) for (const worker of Object.values(cluster.workers ?? {})) worker?.send({ graphiqlApiKey: key, graphiqlExamples });
       await closeDatabase();
     });
   }
   for (let i = 0; i < config.workers; i += 1) {
-    cluster.fork({ [GRAPHIQL_KEY_ENV]: graphiqlApiKey ?? '', [MIGRATE_ENV]: ready ? '' : '1' });
+    cluster.fork({
+      [GRAPHIQL_KEY_ENV]: graphiqlApiKey ?? '',
+      [GRAPHIQL_EXAMPLES_ENV]: JSON.stringify(graphiqlExamples ?? null),
+      [MIGRATE_ENV]: ready ? '' : '1',
+    });
   }
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -152,8 +161,9 @@ if (config.workers <= 1) {
     }
   });
 } else {
-  process.on('message', (message: { graphiqlApiKey?: string } | null) => {
+  process.on('message', (message: { graphiqlApiKey?: string; graphiqlExamples?: DemoExampleIds } | null) => {
     if (message?.graphiqlApiKey) graphiqlApiKey = message.graphiqlApiKey;
+    if (message?.graphiqlExamples) graphiqlExamples = message.graphiqlExamples;
   });
   // When the primary could not reach the database it has said so: one line, not one per worker.
   const primaryFailed = process.env[MIGRATE_ENV] === '1';

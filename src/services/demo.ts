@@ -1,5 +1,6 @@
 import { prisma } from '../db/index.js';
 import { issueApiKey } from './api-keys.js';
+import { encodeGlobalId } from './ids.js';
 import { createObject } from './objects.js';
 import { createRecord } from './records.js';
 import { createLabel, updateLabel } from './labels.js';
@@ -27,6 +28,13 @@ const CARS = [
 const DEMO_NAME = 'Demo';
 const DEMO_ADMIN_EMAIL = 'admin@demo.example.com';
 const DEVELOPMENT_KEY_NAME = 'Development key (GraphiQL and the explorer)';
+/** Two demo contacts the seed does not make colleagues (both report to Grace): GraphiQL's Link tab links them. */
+const NEW_COLLEAGUES = ['Edsger Dijkstra', 'Barbara Liskov'] as const;
+
+/** Global ids of demo records that GraphiQL's example tabs name in their variables. */
+export interface DemoExampleIds {
+  newColleagues: [string, string];
+}
 
 /**
  * The "Demo" workspace: contacts, one custom object (cars) and a label of each kind — SINGLE
@@ -118,9 +126,10 @@ export async function seedDemoIfEmpty(): Promise<string | null> {
  * In development, at every start: the demo seeded on an empty database, and a fresh key for the
  * demo admin that GraphiQL and the explorer open with, the previous one revoked, so they always
  * work after a restart and no old development key stays valid. `adminKey` is the demo's own
- * admin key when this start created it (shown once). Null when there is no demo workspace.
+ * admin key when this start created it (shown once); `exampleIds` the demo records GraphiQL's
+ * example tabs name. Null when there is no demo workspace.
  */
-export async function developmentKeys(): Promise<{ developmentKey: string; adminKey: string | null } | null> {
+export async function developmentKeys(): Promise<{ developmentKey: string; adminKey: string | null; exampleIds: DemoExampleIds | null } | null> {
   const adminKey = await seedDemoIfEmpty();
   const admin = await prisma.user.findFirst({
     where: { email: DEMO_ADMIN_EMAIL, role: 'ADMIN', workspace: { name: DEMO_NAME } },
@@ -131,5 +140,17 @@ export async function developmentKeys(): Promise<{ developmentKey: string; admin
     await tx.apiKey.updateMany({ where: { userId: admin.id, name: DEVELOPMENT_KEY_NAME, revokedAt: null }, data: { revokedAt: new Date() } });
     return (await issueApiKey(tx, { workspaceId: admin.workspaceId, userId: admin.id, name: DEVELOPMENT_KEY_NAME })).plaintext;
   });
-  return { developmentKey, adminKey };
+  return { developmentKey, adminKey, exampleIds: await exampleIds(admin.workspaceId) };
+}
+
+/** The demo records the example tabs name, or null when they are gone (the tabs then open without variables). */
+async function exampleIds(workspaceId: number): Promise<DemoExampleIds | null> {
+  const contacts = await prisma.recordModel.findMany({
+    where: { workspaceId, object: { key: 'contact' }, displayName: { in: [...NEW_COLLEAGUES] } },
+    orderBy: { id: 'asc' },
+    select: { id: true, displayName: true },
+  });
+  const [first, second] = NEW_COLLEAGUES.map((name) => contacts.find((contact) => contact.displayName === name)?.id);
+  if (first === undefined || second === undefined) return null;
+  return { newColleagues: [encodeGlobalId('Record', first), encodeGlobalId('Record', second)] };
 }
