@@ -1,5 +1,6 @@
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import type {
   IsolationLevel,
   SqlDriverAdapter,
@@ -9,16 +10,28 @@ import type {
 } from '@prisma/driver-adapter-utils';
 import { logger } from '../logger.js';
 import type { PoolSettings } from './client.js';
-import { recordStatement } from './statements.js';
+import { pgPoolStats, registerPool } from './pools.js';
+import { recordStatement, traceStatement, type DbSystem } from './statements.js';
 
 /** A FIFO lock: `run` waits for every earlier holder to finish. */
 class Lock {
   #tail: Promise<void> = Promise.resolve();
+  /** Callers waiting for the lock, and whether it is held (read by the pool metrics). */
+  waiting = 0;
+  held = false;
 
   acquire(): Promise<() => void> {
+    this.waiting += 1;
     let release!: () => void;
     const next = new Promise<void>((resolve) => (release = resolve));
-    const ready = this.#tail.then(() => release);
+    const ready = this.#tail.then(() => {
+      this.waiting -= 1;
+      this.held = true;
+      return () => {
+        this.held = false;
+        release();
+      };
+    });
     this.#tail = this.#tail.then(() => next);
     return ready;
   }
@@ -48,8 +61,8 @@ async function whileBusy<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Wraps a connected adapter so that every statement is counted for the current request.
- * With `serialize` (SQLite: one connection), it also makes transactions exclusive:
+ * Wraps a connected adapter so that every statement is counted for the current request (and
+ * traced, when a trace is recorded). With `serialize` (SQLite: one connection), it also makes transactions exclusive:
  *
  * - the stock better-sqlite3 adapter runs statements from outside a transaction on the same
  *   connection while a transaction is open, so they would join it (and vanish on rollback);
@@ -65,16 +78,30 @@ class CountingAdapter implements SqlDriverAdapter {
   readonly adapterName: string;
   readonly #inner: SqlDriverAdapter;
   readonly #lock: Lock | undefined;
+  readonly #system: DbSystem;
+  readonly #unregister: () => void;
 
   constructor(inner: SqlDriverAdapter, serialize: boolean) {
     this.#inner = inner;
     this.provider = inner.provider;
     this.adapterName = inner.adapterName;
-    this.#lock = serialize ? new Lock() : undefined;
+    this.#system = inner.provider === 'postgres' ? 'postgresql' : 'sqlite';
+    const lock = serialize ? new Lock() : undefined;
+    this.#lock = lock;
+    const pool = (inner as { underlyingDriver?: () => unknown }).underlyingDriver?.();
+    this.#unregister = lock
+      ? registerPool('prisma', () => ({ max: 1, inUse: lock.held ? 1 : 0, idle: lock.held ? 0 : 1, waiting: lock.waiting }))
+      : pool instanceof pg.Pool
+        ? registerPool('prisma', () => pgPoolStats(pool, pool.options.max ?? 10))
+        : () => undefined;
   }
 
-  async #outside<T>(fn: () => Promise<T>): Promise<T> {
+  #outside<T>(sql: string, fn: () => Promise<T>): Promise<T> {
     recordStatement();
+    return traceStatement(this.#system, sql, () => this.#serialized(fn));
+  }
+
+  async #serialized<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.#lock) return fn();
     const release = await this.#lock.acquire();
     try {
@@ -85,15 +112,15 @@ class CountingAdapter implements SqlDriverAdapter {
   }
 
   queryRaw(query: SqlQuery) {
-    return this.#outside(() => this.#inner.queryRaw(query));
+    return this.#outside(query.sql, () => this.#inner.queryRaw(query));
   }
 
   executeRaw(query: SqlQuery) {
-    return this.#outside(() => this.#inner.executeRaw(query));
+    return this.#outside(query.sql, () => this.#inner.executeRaw(query));
   }
 
   executeScript(script: string) {
-    return this.#outside(() => this.#inner.executeScript(script));
+    return this.#outside(script, () => this.#inner.executeScript(script));
   }
 
   getConnectionInfo() {
@@ -101,11 +128,12 @@ class CountingAdapter implements SqlDriverAdapter {
   }
 
   dispose() {
+    this.#unregister();
     return this.#inner.dispose();
   }
 
   async startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
-    if (!this.#lock) return countingTransaction(await this.#inner.startTransaction(isolationLevel));
+    if (!this.#lock) return countingTransaction(await this.#inner.startTransaction(isolationLevel), this.#system);
     const release = await this.#lock.acquire();
     try {
       await whileBusy(() => this.#inner.executeRaw(statement('BEGIN IMMEDIATE')));
@@ -131,18 +159,18 @@ class CountingAdapter implements SqlDriverAdapter {
       commit: end,
       rollback: end,
     };
-    return countingTransaction(tx);
+    return countingTransaction(tx, this.#system);
   }
 }
 
-/** A transaction whose statements are counted. */
-function countingTransaction(tx: Transaction): Transaction {
+/** A transaction whose statements are counted (and traced). */
+function countingTransaction(tx: Transaction, system: DbSystem): Transaction {
   return {
     provider: tx.provider,
     adapterName: tx.adapterName,
     options: tx.options,
-    queryRaw: (query) => (recordStatement(), tx.queryRaw(query)),
-    executeRaw: (query) => (recordStatement(), tx.executeRaw(query)),
+    queryRaw: (query) => (recordStatement(), traceStatement(system, query.sql, () => tx.queryRaw(query))),
+    executeRaw: (query) => (recordStatement(), traceStatement(system, query.sql, () => tx.executeRaw(query))),
     commit: () => tx.commit(),
     rollback: () => tx.rollback(),
   };

@@ -6,7 +6,8 @@ import { Prisma, type PoolSettings } from './client.js';
 import { sqlitePath } from './migrate.js';
 import { SQLITE_PRAGMAS } from './adapters.js';
 import { logger } from '../logger.js';
-import { recordStatement } from './statements.js';
+import { registerPool, pgPoolStats } from './pools.js';
+import { recordStatement, traceStatement } from './statements.js';
 
 /**
  * The hot read path: hand-written SQL (the association graph's batch queries, authentication)
@@ -34,19 +35,25 @@ function sqliteReader(url: string): Reader {
     return db;
   };
   const statements = new Map<string, Database.Statement>();
+  // One synchronous connection: never seen busy from another request.
+  const unregister = registerPool('reader', () => ({ max: 1, inUse: 0, idle: db ? 1 : 0, waiting: 0 }));
+  const run = async <T>(query: Prisma.Sql) => {
+    const db = open();
+    let statement = statements.get(query.sql);
+    if (!statement) {
+      statement = db.prepare(query.sql);
+      if (statements.size > 500) statements.clear();
+      statements.set(query.sql, statement);
+    }
+    return statement.all(...(query.values as unknown[])) as T[];
+  };
   return {
-    async rows<T>(query: Prisma.Sql) {
+    rows<T>(query: Prisma.Sql) {
       recordStatement();
-      const db = open();
-      let statement = statements.get(query.sql);
-      if (!statement) {
-        statement = db.prepare(query.sql);
-        if (statements.size > 500) statements.clear();
-        statements.set(query.sql, statement);
-      }
-      return statement.all(...(query.values as unknown[])) as T[];
+      return traceStatement('sqlite', query.sql, () => run<T>(query));
     },
     async close() {
+      unregister();
       db?.close();
     },
   };
@@ -99,12 +106,18 @@ function postgresReader(url: string, settings: PoolSettings): Reader {
     }
     return name;
   };
+  const unregister = registerPool('reader', () => pgPoolStats(pool, settings.poolSize));
+  const run = async <T>(query: Prisma.Sql) =>
+    (await pool.query({ name: nameOf(query.text), text: query.text, values: query.values as unknown[] })).rows as T[];
   return {
-    async rows<T>(query: Prisma.Sql) {
+    rows<T>(query: Prisma.Sql) {
       recordStatement();
-      return (await pool.query({ name: nameOf(query.text), text: query.text, values: query.values as unknown[] })).rows as T[];
+      return traceStatement('postgresql', query.text, () => run<T>(query));
     },
-    close: () => pool.end(),
+    close: () => {
+      unregister();
+      return pool.end();
+    },
   };
 }
 
