@@ -19,6 +19,7 @@ import { logger } from './logger.js';
 import { bodyLimit } from './plugins/body-limit.js';
 import { explorePage } from './plugins/explore.js';
 import { unsupportedMediaType } from './plugins/media-type.js';
+import { createMetrics } from './plugins/metrics.js';
 import { queryGuards } from './plugins/query-guards.js';
 import { createRateLimits, type RateLimitSettings } from './plugins/rate-limit.js';
 import { trustedDocuments as trustedDocumentsPlugin, type TrustedDocuments } from './plugins/trusted-documents.js';
@@ -32,6 +33,7 @@ interface ServerContext {
 export interface AppOptions {
   config: Pick<Config, 'production' | 'introspection' | 'reportStatements'> &
     Partial<Pick<Config, 'inputLimits' | 'maxBodyBytes' | 'maxQueryRows'>> &
+    Partial<Pick<Config, 'metricsToken' | 'workers'>> &
     RateLimitSettings;
   /**
    * An API key GraphiQL starts with (the demo admin key on a first start in development); a
@@ -136,7 +138,8 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
   /** GraphiQL and the explorer: development only, and never when only trusted documents run. */
   const developmentTools = !config.production && !trustedOnly;
   const inputLimits = config.inputLimits ?? DEFAULT_INPUT_LIMITS;
-  const rateLimits = createRateLimits(config);
+  const metrics = createMetrics({ token: config.metricsToken, cluster: (config.workers ?? 1) > 1 });
+  const rateLimits = createRateLimits(config, metrics.rateLimitRefused);
   const yoga = createYoga<ServerContext, RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -176,6 +179,8 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
         },
     renderGraphiQL,
     plugins: [
+      // First, so that its timings hold every other plugin's work.
+      metrics.plugin,
       // The graph explorer (development only, like GraphiQL), with the key GraphiQL opens with.
       ...(!developmentTools ? [] : [explorePage(() => (typeof graphiqlApiKey === 'function' ? graphiqlApiKey() : graphiqlApiKey))]),
       bodyLimit(config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),

@@ -33,6 +33,8 @@ export interface Config {
   redisPrefix: string;
   /** Proxies in front of the server whose X-Forwarded-For is believed (RELATE_TRUST_PROXY; 0: none). */
   trustProxy: number;
+  /** Bearer token GET /metrics asks for (RELATE_METRICS_TOKEN); unset: /metrics is open. */
+  metricsToken: string | undefined;
   /**
    * Trusted documents: the manifests to load at start (RELATE_TRUSTED_DOCUMENTS_FILE, comma-separated)
    * and whether only their hashes are accepted (RELATE_TRUSTED_DOCUMENTS=only) or any operation too.
@@ -116,6 +118,12 @@ function trustedDocumentsOf(mode: string | undefined, files: string | undefined)
   return { mode: value, files: paths };
 }
 
+function metricsTokenOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(value)) throw new Error('RELATE_METRICS_TOKEN must be printable ASCII without spaces');
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const port = Number(env.PORT ?? 4000);
@@ -142,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: redisUrlOf(env.REDIS_URL),
     redisPrefix: env.RELATE_REDIS_PREFIX || 'relate',
     trustProxy: trustProxyOf(env.RELATE_TRUST_PROXY),
+    metricsToken: metricsTokenOf(env.RELATE_METRICS_TOKEN),
     trustedDocuments: trustedDocumentsOf(env.RELATE_TRUSTED_DOCUMENTS, env.RELATE_TRUSTED_DOCUMENTS_FILE),
   };
 }

@@ -6,6 +6,7 @@ import { closeDatabase, startDatabase, whenDatabaseReady } from './db/index.js';
 import { describeDatabaseError } from './db/errors.js';
 import { countStatements, type StatementCounter } from './db/statements.js';
 import { logger } from './logger.js';
+import { aggregateWorkerMetrics } from './plugins/metrics.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './plugins/trusted-documents.js';
 import { developmentKeys, type DemoExampleIds } from './services/demo.js';
 
@@ -122,6 +123,8 @@ if (config.workers <= 1) {
   }
   serve();
 } else if (cluster.isPrimary) {
+  // GET /metrics on any worker answers the sum over every worker (plugins/metrics.ts).
+  aggregateWorkerMetrics();
   const ready = await open(true);
   if (ready) {
     graphiqlApiKey = await seed();

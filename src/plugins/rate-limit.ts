@@ -175,12 +175,16 @@ function budget(name: string, points: number, keyPrefix: string, redis: Redis | 
   return { name, points, limiter };
 }
 
+/** Which budget refused a request: an API key's, or a client address's failed authentications. */
+export type RefusalKind = 'key' | 'auth-failure';
+
 /**
  * Per-API-key rate limiting and failed-authentication throttling (`createApp` asks it at the two
  * points where its context factory knows who is asking). Budgets are fixed windows of a minute:
  * `rateLimit` requests per key, `authFailureLimit` failed authentications per client address.
+ * `onRefused` hears of every 429 (the metrics count them).
  */
-export function createRateLimits(settings: RateLimitSettings): RateLimits {
+export function createRateLimits(settings: RateLimitSettings, onRefused: (kind: RefusalKind) => void = () => undefined): RateLimits {
   const { rateLimit = 0, authFailureLimit = 0, redisUrl, redisPrefix = 'relate', trustProxy = 0 } = settings;
   const redis = redisUrl && (rateLimit > 0 || authFailureLimit > 0) ? createRedis(redisUrl) : null;
   const perKey = rateLimit > 0 ? budget('default', rateLimit, `${redisPrefix}:rate:key`, redis) : null;
@@ -199,6 +203,7 @@ export function createRateLimits(settings: RateLimitSettings): RateLimits {
         pending.set(source.request, headersFor(perKey, result));
         return;
       }
+      onRefused('key');
       if (firstRefusal(perKey, result)) {
         logger.warn('rate limit exceeded', {
           key: apiKey.slice(0, 10), // the key's public prefix (ApiKey.prefix)
@@ -224,6 +229,7 @@ export function createRateLimits(settings: RateLimitSettings): RateLimits {
         pending.set(source.request, headersFor(perAddress, result));
         return refusal;
       }
+      onRefused('auth-failure');
       if (firstRefusal(perAddress, result)) {
         logger.warn('too many failed authentications', { address, limit: authFailureLimit });
       }
