@@ -22,6 +22,7 @@ import { unsupportedMediaType } from './plugins/media-type.js';
 import { createMetrics } from './plugins/metrics.js';
 import { queryGuards } from './plugins/query-guards.js';
 import { createRateLimits, type RateLimitSettings } from './plugins/rate-limit.js';
+import { tracing } from './plugins/tracing.js';
 import { trustedDocuments as trustedDocumentsPlugin, type TrustedDocuments } from './plugins/trusted-documents.js';
 import type { DemoExampleIds } from './services/demo.js';
 
@@ -33,7 +34,7 @@ interface ServerContext {
 export interface AppOptions {
   config: Pick<Config, 'production' | 'introspection' | 'reportStatements'> &
     Partial<Pick<Config, 'inputLimits' | 'maxBodyBytes' | 'maxQueryRows'>> &
-    Partial<Pick<Config, 'metricsToken' | 'workers'>> &
+    Partial<Pick<Config, 'metricsToken' | 'workers' | 'tracing'>> &
     RateLimitSettings;
   /**
    * An API key GraphiQL starts with (the demo admin key on a first start in development); a
@@ -179,7 +180,8 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
         },
     renderGraphiQL,
     plugins: [
-      // First, so that its timings hold every other plugin's work.
+      // First, so that their spans and timings hold every other plugin's work.
+      ...(config.tracing ? [tracing()] : []),
       metrics.plugin,
       // The graph explorer (development only, like GraphiQL), with the key GraphiQL opens with.
       ...(!developmentTools ? [] : [explorePage(() => (typeof graphiqlApiKey === 'function' ? graphiqlApiKey() : graphiqlApiKey))]),

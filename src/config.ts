@@ -35,6 +35,8 @@ export interface Config {
   trustProxy: number;
   /** Bearer token GET /metrics asks for (RELATE_METRICS_TOKEN); unset: /metrics is open. */
   metricsToken: string | undefined;
+  /** Spans exported over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT or …_TRACES_ENDPOINT is set). */
+  tracing: boolean;
   /**
    * Trusted documents: the manifests to load at start (RELATE_TRUSTED_DOCUMENTS_FILE, comma-separated)
    * and whether only their hashes are accepted (RELATE_TRUSTED_DOCUMENTS=only) or any operation too.
@@ -124,6 +126,12 @@ function metricsTokenOf(value: string | undefined): string | undefined {
   return value;
 }
 
+/** The standard OpenTelemetry variables: an OTLP endpoint turns tracing on, unless the SDK is disabled. */
+function tracingOf(env: NodeJS.ProcessEnv): boolean {
+  if (flag(env.OTEL_SDK_DISABLED, false) || env.OTEL_TRACES_EXPORTER === 'none') return false;
+  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const port = Number(env.PORT ?? 4000);
@@ -151,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: env.RELATE_REDIS_PREFIX || 'relate',
     trustProxy: trustProxyOf(env.RELATE_TRUST_PROXY),
     metricsToken: metricsTokenOf(env.RELATE_METRICS_TOKEN),
+    tracing: tracingOf(env),
     trustedDocuments: trustedDocumentsOf(env.RELATE_TRUSTED_DOCUMENTS, env.RELATE_TRUSTED_DOCUMENTS_FILE),
   };
 }

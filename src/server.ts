@@ -46,6 +46,12 @@ const MIGRATE_ENV = 'RELATE_WORKER_MIGRATE';
 let graphiqlApiKey: string | undefined = process.env[GRAPHIQL_KEY_ENV] || undefined;
 /** The demo records GraphiQL's example tabs name in their variables (read by `seed`). */
 let graphiqlExamples: DemoExampleIds | undefined = JSON.parse(process.env[GRAPHIQL_EXAMPLES_ENV] || 'null') ?? undefined;
+/**
+ * Spans exported over OTLP when an endpoint is configured, from before the server listens (the
+ * primary of several workers serves nothing). Without an endpoint the SDK is not even loaded.
+ */
+const tracing =
+  config.tracing && !(config.workers > 1 && cluster.isPrimary) ? (await import('./telemetry/tracing.js')).startTracing() : undefined;
 
 async function open(migrate: boolean, reportStart = true): Promise<boolean> {
   try {
@@ -104,6 +110,7 @@ function serve() {
     server.close(async () => {
       await app.dispose(); // closes the rate limits' Redis connection
       await closeDatabase();
+      await tracing?.shutdown(); // exports the last spans
       if (cluster.isPrimary) logger.info('stopped');
       process.exit(0);
     });
