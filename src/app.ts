@@ -17,6 +17,7 @@ import { DomainError } from './services/errors.js';
 import { EXAMPLE_OPERATIONS, exampleTabs } from './examples.js';
 import { logger } from './logger.js';
 import { bodyLimit } from './plugins/body-limit.js';
+import { corsOption } from './plugins/cors.js';
 import { explorePage } from './plugins/explore.js';
 import { unsupportedMediaType } from './plugins/media-type.js';
 import { createMetrics } from './plugins/metrics.js';
@@ -34,7 +35,7 @@ interface ServerContext {
 export interface AppOptions {
   config: Pick<Config, 'production' | 'introspection' | 'reportStatements'> &
     Partial<Pick<Config, 'inputLimits' | 'maxBodyBytes' | 'maxQueryRows'>> &
-    Partial<Pick<Config, 'metricsToken' | 'workers' | 'tracing'>> &
+    Partial<Pick<Config, 'metricsToken' | 'workers' | 'tracing' | 'corsOrigins'>> &
     RateLimitSettings;
   /**
    * An API key GraphiQL starts with (the demo admin key on a first start in development); a
@@ -146,6 +147,8 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // Browsers: RELATE_CORS_ORIGINS (default: none in production, any origin in development).
+    cors: corsOption(config.corsOrigins ?? (config.production ? [] : '*')),
     // GraphQL over HTTP's persisted documents name theirs in a `documentId` beside the usual fields.
     ...(trustedDocuments ? { extraParamNames: ['documentId'] } : {}),
     logging: yogaLogger,

@@ -37,6 +37,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** Spans exported over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT or …_TRACES_ENDPOINT is set). */
   tracing: boolean;
+  /** Browser origins allowed to call the API (RELATE_CORS_ORIGINS): exact origins, or '*' for any. */
+  corsOrigins: string[] | '*';
   /**
    * Trusted documents: the manifests to load at start (RELATE_TRUSTED_DOCUMENTS_FILE, comma-separated)
    * and whether only their hashes are accepted (RELATE_TRUSTED_DOCUMENTS=only) or any operation too.
@@ -132,6 +134,28 @@ function tracingOf(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
 }
 
+/**
+ * `*`, `none`, or a comma-separated list of exact origins (`https://app.example.com`, scheme,
+ * host and port only). Unset: none in production, any origin in development.
+ */
+function corsOriginsOf(value: string | undefined, production: boolean): string[] | '*' {
+  if (value === undefined || value.trim() === '') return production ? [] : '*';
+  if (value.trim() === '*') return '*';
+  if (value.trim().toLowerCase() === 'none') return [];
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      if (!/^https?:\/\//.test(origin) || !URL.canParse(origin) || new URL(origin).origin !== origin) {
+        throw new Error(
+          `RELATE_CORS_ORIGINS must be *, none, or origins such as https://app.example.com (scheme, host and port, no path), separated by commas; got "${origin}"`,
+        );
+      }
+      return origin;
+    });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const port = Number(env.PORT ?? 4000);
@@ -160,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxyOf(env.RELATE_TRUST_PROXY),
     metricsToken: metricsTokenOf(env.RELATE_METRICS_TOKEN),
     tracing: tracingOf(env),
+    corsOrigins: corsOriginsOf(env.RELATE_CORS_ORIGINS, env.NODE_ENV === 'production'),
     trustedDocuments: trustedDocumentsOf(env.RELATE_TRUSTED_DOCUMENTS, env.RELATE_TRUSTED_DOCUMENTS_FILE),
   };
 }
