@@ -12,7 +12,7 @@ import { loadAssociationPages, RECORD_COLUMNS, recordOf, sideRows, type AnyRecor
  */
 
 /** Links read of each record of a neighbourhood beyond the starting one (the starting one: `limit`). */
-export const NEIGHBOUR_FANOUT = 100;
+export const NEIGHBOUR_FANOUT = 20;
 export const MAX_DEPTH = 3;
 export const MAX_NEIGHBOURHOOD_LIMIT = 1000;
 export const MAX_HOPS = 6;
