@@ -10,11 +10,13 @@ const production = process.env.NODE_ENV === 'production';
 
 if (existsSync(compiled) && (production || (await import('../scripts/build.mjs')).isCurrent())) {
   await import(compiled.href);
-} else if (production) {
-  process.stderr.write('relate: dist/ is missing: run `npm run build` first\n');
-  process.exit(1);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
+  // tsx is a development dependency: not there after `npm ci --omit=dev`.
+  const tsx = production ? undefined : await import('tsx/esm/api').catch(() => undefined);
+  if (!tsx) {
+    process.stderr.write('relate: dist/ is missing or older than src/: run `npm run build`\n');
+    process.exit(1);
+  }
+  tsx.register();
   await import('../src/cli/index.ts');
 }
