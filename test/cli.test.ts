@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import pg from 'pg';
@@ -59,7 +60,7 @@ describe('relate CLI', () => {
     const result = await relate(['schema', 'print'], { DATABASE_URL: t.url });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('type Query {');
-    expect(result.stdout).toContain('linkRecords(input: LinkRecordsInput!): LinkRecordsResult!');
+    expect(result.stdout.trim()).toBe(readFileSync(new URL('../schema/schema.graphql', import.meta.url), 'utf8').trim());
   });
 
   it('rejects bad usage with exit code 2 and the usage text', async () => {
