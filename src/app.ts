@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUERY_ROWS, type Config } from './config.js';
@@ -181,7 +180,9 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
             defaultQuery: EXAMPLE_OPERATIONS[0],
           };
         },
-    renderGraphiQL,
+    // Loaded on the first GraphiQL page: its bundle holds about 35 MB, which a production server
+    // (which never serves it) would otherwise keep from start to stop.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     plugins: [
       // First, so that their spans and timings hold every other plugin's work.
       ...(config.tracing ? [tracing()] : []),
