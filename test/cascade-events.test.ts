@@ -144,12 +144,15 @@ describe('deleteRecord cascades to its associations (rule 11)', () => {
     });
   });
 
-  it('a record without associations deletes with removedAssociations 0 and logs nothing', async () => {
+  it('a record without associations deletes with removedAssociations 0 and logs only its RECORD_DELETED event', async () => {
     const loner = await createContact(ws, 'Loner');
     const eventsBefore = await prisma.associationEvent.count();
+    const lastId = (await prisma.associationEvent.aggregate({ _max: { id: true } }))._max.id ?? 0;
     const { deleteRecord } = await run(ws.client, EventsDeleteRecordDocument, { id: loner.id });
     expect(expectType(deleteRecord, 'DeleteRecordSuccess')).toEqual({ __typename: 'DeleteRecordSuccess', deletedId: loner.id, removedAssociations: 0 });
-    expect(await prisma.associationEvent.count()).toBe(eventsBefore);
+    const logged = await prisma.associationEvent.findMany({ where: { id: { gt: lastId } }, orderBy: { id: 'asc' } });
+    expect(await prisma.associationEvent.count()).toBe(eventsBefore + 1);
+    expect(logged.map((event) => event.action)).toEqual(['RECORD_DELETED']);
   });
 
   it('deleting a record that does not exist (or is already deleted) changes nothing', async () => {
@@ -338,6 +341,17 @@ describe('the association event log (rule 15)', () => {
       ['LINKED', null],
       ['LINKED', null],
     ]);
-    expect(await prisma.associationEvent.count({ where: { labelKey: { in: ['temp', 'spare'] } } })).toBe(4);
+    expect(await prisma.associationEvent.count({ where: { labelKey: { in: ['temp', 'spare'] }, action: { in: ['LINKED', 'UNLINKED'] } } })).toBe(4);
+    // Each label's own events are in the log too: created, then deleted.
+    const labelEvents = await prisma.associationEvent.findMany({
+      where: { labelKey: { in: ['temp', 'spare'] }, action: { notIn: ['LINKED', 'UNLINKED'] } },
+      orderBy: { id: 'asc' },
+    });
+    expect(labelEvents.map((event) => [event.action, event.labelKey])).toEqual([
+      ['LABEL_CREATED', 'temp'],
+      ['LABEL_CREATED', 'spare'],
+      ['LABEL_DELETED', 'temp'],
+      ['LABEL_DELETED', 'spare'],
+    ]);
   });
 });

@@ -66,6 +66,7 @@ export async function associationEvents(ctx: Context, recordId: number, args: Pa
   const from = Prisma.sql`"AssociationEvent" e
     LEFT JOIN "Record" o ON o."id" = CASE WHEN e."firstRecordId" = ${recordId} THEN e."secondRecordId" ELSE e."firstRecordId" END
     WHERE e."workspaceId" = ${ctx.viewer.workspaceId}
+      AND e."action" IN ('LINKED', 'UNLINKED')
       AND (e."firstRecordId" = ${recordId} OR e."secondRecordId" = ${recordId})
       AND (o."id" IS NULL OR (${visibleRecordSql(ctx.viewer, 'o')}))`;
   const before = page.afterId > 0 ? Prisma.sql` AND e."id" < ${page.afterId}` : Prisma.empty;

@@ -2,6 +2,7 @@ import type { AssociationLabelType, Cardinality } from '../db/generated/sqlite/e
 import { prisma, type Tx } from '../db/index.js';
 import { ConflictError, LabelInUseError, LimitExceededError, NotFoundError, ValidationError } from './errors.js';
 import { nextDirectionLimits, type DirectionLimitsInput } from './label-limits.js';
+import { labelSnapshotSelect, recordEvents } from '../feed/events.js';
 import { removeAssociations } from './links.js';
 import { lockedTransaction } from './lock.js';
 import { bumpSchemaVersion } from './metadata.js';
@@ -106,7 +107,7 @@ export async function createLabel(viewer: Viewer, input: CreateLabelInput) {
       key = await uniqueKey(tx, viewer.workspaceId, deriveLabelKey(firstLabel, secondLabel, input.type));
     }
     await bumpSchemaVersion(tx, viewer.workspaceId);
-    return tx.associationLabel.create({
+    const label = await tx.associationLabel.create({
       data: {
         workspaceId: viewer.workspaceId,
         key,
@@ -118,6 +119,8 @@ export async function createLabel(viewer: Viewer, input: CreateLabelInput) {
         secondLabel,
       },
     });
+    await recordEvents(tx, viewer, [{ action: 'LABEL_CREATED', label: { ...label, firstObject, secondObject } }]);
+    return label;
   });
 }
 
@@ -153,7 +156,13 @@ export async function updateLabel(
     const { maxRecordsPerLabel } = await tx.workspace.findUniqueOrThrow({ where: { id: viewer.workspaceId } });
     const limits = nextDirectionLimits(label, input, maxRecordsPerLabel);
     await bumpSchemaVersion(tx, viewer.workspaceId);
-    return tx.associationLabel.update({ where: { id: label.id }, data: { ...names, ...limits } });
+    const { firstObject, secondObject, ...updated } = await tx.associationLabel.update({
+      where: { id: label.id },
+      data: { ...names, ...limits },
+      include: { firstObject: { select: { key: true } }, secondObject: { select: { key: true } } },
+    });
+    await recordEvents(tx, viewer, [{ action: 'LABEL_UPDATED', label: { ...updated, firstObject, secondObject } }]);
+    return updated;
   });
 }
 
@@ -172,7 +181,8 @@ export async function deleteLabel(viewer: Viewer, input: { id: number | null; fo
         inUse,
       );
     }
-    const removedAssociations = await removeAssociations(tx, viewer, { labelId: label.id });
+    const snapshot = await tx.associationLabel.findUniqueOrThrow({ where: { id: label.id }, select: labelSnapshotSelect });
+    const removedAssociations = await removeAssociations(tx, viewer, { labelId: label.id }, [{ action: 'LABEL_DELETED', label: snapshot }]);
     await tx.associationLabel.delete({ where: { id: label.id } });
     await bumpSchemaVersion(tx, viewer.workspaceId);
     return { label, removedAssociations };

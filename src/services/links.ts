@@ -1,5 +1,6 @@
 import type { Association, AssociationLabel, ObjectModel } from '../db/generated/sqlite/client.js';
 import { Prisma, type Tx } from '../db/index.js';
+import { labelSnapshotSelect, recordEvents, recordSnapshotSelect, type FeedEvent, type RecordSnapshot } from '../feed/events.js';
 import { LimitExceededError, NotFoundError, ObjectMismatchError, ValidationError, atIndex } from './errors.js';
 import { directionBounds, directionMessage, isSymmetric, type DirectionBound } from './label-limits.js';
 import { lockedTransaction } from './lock.js';
@@ -9,23 +10,23 @@ import { visibleRecordWhere } from './visibility.js';
 
 type LabelWithObjects = AssociationLabel & { firstObject: ObjectModel; secondObject: ObjectModel };
 
-/** Removes associations, writing one UNLINKED event each, and returns how many. */
-export async function removeAssociations(tx: Tx, viewer: Viewer, where: Prisma.AssociationWhereInput): Promise<number> {
-  const rows = await tx.association.findMany({ where, include: { label: { select: { key: true } } } });
-  if (rows.length === 0) return 0;
-  await tx.associationEvent.createMany({
-    data: rows.map((row) => ({
-      workspaceId: row.workspaceId,
-      action: 'UNLINKED' as const,
-      labelId: row.labelId,
-      labelKey: row.label.key,
-      associationId: row.id,
-      firstRecordId: row.firstRecordId,
-      secondRecordId: row.secondRecordId,
-      actorId: viewer.userId,
-    })),
+/**
+ * Removes associations, writing one UNLINKED event each (feed/events.ts), and returns how many.
+ * `more` are events of the same change, appended after them (a record's or label's deletion).
+ */
+export async function removeAssociations(
+  tx: Tx,
+  viewer: Viewer,
+  where: Prisma.AssociationWhereInput,
+  more: readonly FeedEvent[] = [],
+): Promise<number> {
+  const rows = await tx.association.findMany({
+    where,
+    select: { id: true, label: { select: labelSnapshotSelect }, firstRecord: { select: recordSnapshotSelect }, secondRecord: { select: recordSnapshotSelect } },
+    orderBy: { id: 'asc' },
   });
-  await tx.association.deleteMany({ where: { id: { in: rows.map((row) => row.id) } } });
+  if (rows.length) await tx.association.deleteMany({ where: { id: { in: rows.map((row) => row.id) } } });
+  await recordEvents(tx, viewer, [...rows.map((association) => ({ action: 'UNLINKED' as const, association })), ...more]);
   return rows.length;
 }
 
@@ -39,9 +40,9 @@ async function resolveRecords(tx: Tx, viewer: Viewer, input: PairInput) {
     throw new ValidationError('A record cannot be linked to itself.', 'secondRecordId');
   }
   const ids = [input.firstRecordId, input.secondRecordId].filter((id): id is number => id !== null);
-  const found = await tx.recordModel.findMany({
+  const found: (RecordSnapshot & { objectId: number })[] = await tx.recordModel.findMany({
     where: { id: { in: ids }, ...visibleRecordWhere(viewer) },
-    select: { id: true, objectId: true },
+    select: { ...recordSnapshotSelect, objectId: true },
   });
   const first = found.find((record) => record.id === input.firstRecordId);
   const second = found.find((record) => record.id === input.secondRecordId);
@@ -203,7 +204,7 @@ export async function linkRecords(viewer: Viewer, items: readonly LinkInput[], {
   return lockedTransaction(viewer.workspaceId, async (tx) => {
     const limits = await tx.workspace.findUniqueOrThrow({ where: { id: viewer.workspaceId } });
     const associations: Association[] = [];
-    let createdCount = 0;
+    const events: FeedEvent[] = [];
     for (const [index, input] of items.entries()) {
       await runItem(index, async () => {
         checkLabelKeys(input.labelKeys, true);
@@ -223,24 +224,14 @@ export async function linkRecords(viewer: Viewer, items: readonly LinkInput[], {
           const association = await tx.association.create({
             data: { workspaceId: viewer.workspaceId, labelId: label.id, firstRecordId, secondRecordId, createdById: viewer.userId },
           });
-          await tx.associationEvent.create({
-            data: {
-              workspaceId: viewer.workspaceId,
-              action: 'LINKED',
-              labelId: label.id,
-              labelKey: label.key,
-              associationId: association.id,
-              firstRecordId,
-              secondRecordId,
-              actorId: viewer.userId,
-            },
-          });
+          const [firstRecord, secondRecord] = firstRecordId === first.id ? [first, second] : [second, first];
+          events.push({ action: 'LINKED', association: { id: association.id, label, firstRecord, secondRecord } });
           associations.push(association);
-          createdCount += 1;
         }
       });
     }
-    return { associations, createdCount };
+    await recordEvents(tx, viewer, events);
+    return { associations, createdCount: events.length };
   });
 }
 

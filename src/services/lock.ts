@@ -1,4 +1,5 @@
 import { prisma, provider, type Tx } from '../db/index.js';
+import { localFeed, wroteEvents } from '../feed/events.js';
 
 /**
  * Writes whose checks span rows — a limit, a cardinality, a unique key or email, "no records
@@ -15,10 +16,18 @@ export async function lockWorkspace(tx: Tx, workspaceId: number): Promise<void> 
   await tx.$queryRaw`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7319, ${workspaceId}::int)) AS l`;
 }
 
-/** A transaction holding the workspace's write lock. */
-export function lockedTransaction<T>(workspaceId: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return prisma.$transaction(async (tx) => {
+/**
+ * A transaction holding the workspace's write lock. Once it commits, a write that recorded feed
+ * events is announced to this process's listeners (feed/events.ts; other processes hear NOTIFY).
+ */
+export async function lockedTransaction<T>(workspaceId: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  let wrote = false;
+  const result = await prisma.$transaction(async (tx) => {
     await lockWorkspace(tx, workspaceId);
-    return fn(tx);
+    const value = await fn(tx);
+    wrote = wroteEvents(tx);
+    return value;
   });
+  if (wrote) localFeed.emit('committed', workspaceId);
+  return result;
 }

@@ -2,6 +2,7 @@ import { prisma, type Tx } from '../db/index.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 import { CONTACT_KEY, findObjectByKey } from './objects.js';
 import { parseProperties, validateProperties, type Properties } from './properties.js';
+import { recordSnapshotSelect } from '../feed/events.js';
 import { removeAssociations } from './links.js';
 import { lockedTransaction } from './lock.js';
 import { accessTo, isRestricted, type Viewer } from './viewer.js';
@@ -112,10 +113,13 @@ export async function deleteRecord(viewer: Viewer, id: number | null) {
           where: { OR: [{ firstRecordId: record.id, secondRecord: visible }, { secondRecordId: record.id, firstRecord: visible }] },
         })
       : null;
-    const removed = await removeAssociations(tx, viewer, {
-      workspaceId: viewer.workspaceId,
-      OR: [{ firstRecordId: record.id }, { secondRecordId: record.id }],
-    });
+    const snapshot = await tx.recordModel.findUniqueOrThrow({ where: { id: record.id }, select: recordSnapshotSelect });
+    const removed = await removeAssociations(
+      tx,
+      viewer,
+      { workspaceId: viewer.workspaceId, OR: [{ firstRecordId: record.id }, { secondRecordId: record.id }] },
+      [{ action: 'RECORD_DELETED', record: snapshot }],
+    );
     await tx.recordModel.delete({ where: { id: record.id } });
     return { record, removedAssociations: visibleCount ?? removed };
   });

@@ -318,17 +318,17 @@ export async function createFixture(template: Template, foreign: Foreign): Promi
         };
         associations.set(id, (await tx.association.create({ data })).id);
       }
-      for (const { id: _e, ...row } of await tx.associationEvent.findMany({ where, orderBy: { id: 'asc' } })) {
+      for (const { id: _e, ...row } of await tx.associationEvent.findMany({ where: { ...where, action: { in: ['LINKED', 'UNLINKED'] } }, orderBy: { id: 'asc' } })) {
         // Events of the deleted record's associations (none: it had none) would have no copy.
-        if (!associations.has(row.associationId)) continue;
+        if (row.associationId === null || !associations.has(row.associationId)) continue;
         await tx.associationEvent.create({
           data: {
             ...row,
             workspaceId: w,
             labelId: row.labelId === null ? null : labels.get(row.labelId)!,
             associationId: associations.get(row.associationId)!,
-            firstRecordId: records.get(row.firstRecordId)!,
-            secondRecordId: records.get(row.secondRecordId)!,
+            firstRecordId: records.get(row.firstRecordId!)!,
+            secondRecordId: records.get(row.secondRecordId!)!,
             actorId: row.actorId === null ? null : users.get(row.actorId)!,
           },
         });

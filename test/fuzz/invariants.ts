@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { prisma } from '../../src/db/index.js';
+import { associationEventRows } from '../support/events.js';
 import { b64, isUnstorable } from './hostile.js';
 
 const LABEL_KEY = /^[a-z][a-z0-9_]{0,63}$/;
@@ -44,7 +45,7 @@ async function load(workspaceId: number) {
     prisma.recordModel.findMany({ where, orderBy: { id: 'asc' } }),
     prisma.associationLabel.findMany({ where, orderBy: { id: 'asc' } }),
     prisma.association.findMany({ where, orderBy: { id: 'asc' } }),
-    prisma.associationEvent.findMany({ where, orderBy: { id: 'asc' } }),
+    associationEventRows(where),
     prisma.user.findMany({ where, orderBy: { id: 'asc' } }),
     prisma.apiKey.findMany({ where, orderBy: { id: 'asc' } }),
   ]);
@@ -314,7 +315,7 @@ export async function checkCounts(workspaceId: number, userId: number, post: Pos
     prisma.recordModel.findMany({ where: { workspaceId } }),
     prisma.associationLabel.findMany({ where: { workspaceId } }),
     prisma.association.findMany({ where: { workspaceId } }),
-    prisma.associationEvent.findMany({ where: { workspaceId } }),
+    associationEventRows({ workspaceId }),
   ]);
   const existingIds = new Set(records.map((r) => r.id));
   const seen = (a: { firstRecordId: number; secondRecordId: number }) => visible.has(a.firstRecordId) && visible.has(a.secondRecordId);

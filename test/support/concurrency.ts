@@ -4,6 +4,7 @@
  */
 import { expect } from 'vitest';
 import { prisma } from '../../src/db/index.js';
+import { associationEventRows } from './events.js';
 import { decodeGlobalId } from '../../src/services/ids.js';
 import type { GraphQLResponse, TestWorkspace } from '../helpers.js';
 
@@ -241,7 +242,7 @@ export async function storedAssociations(workspaceId: number, labelKey?: string)
 }
 
 export async function storedEvents(workspaceId: number) {
-  return prisma.associationEvent.findMany({ where: { workspaceId }, orderBy: { id: 'asc' } });
+  return associationEventRows({ workspaceId });
 }
 
 /**

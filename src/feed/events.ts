@@ -1,0 +1,177 @@
+import { EventEmitter } from 'node:events';
+import type { AssociationAction } from '../db/generated/sqlite/enums.js';
+import { Prisma, provider, type Tx } from '../db/index.js';
+import { encodeGlobalId } from '../services/ids.js';
+import type { Viewer } from '../services/viewer.js';
+
+/**
+ * The change feed's writer. Every event is a row of the association event log, written in the
+ * transaction of the change it records, together with one webhook delivery per endpoint that
+ * wants it (the outbox: a crash cannot lose a delivery the change committed) and, on PostgreSQL,
+ * a NOTIFY that other processes and servers receive when — and only if — the transaction commits.
+ */
+
+export const EVENT_TYPES = {
+  LINKED: 'association.linked',
+  UNLINKED: 'association.unlinked',
+  LABEL_CREATED: 'label.created',
+  LABEL_UPDATED: 'label.updated',
+  LABEL_DELETED: 'label.deleted',
+  RECORD_DELETED: 'record.deleted',
+} as const satisfies Record<AssociationAction, string>;
+
+export type EventType = (typeof EVENT_TYPES)[AssociationAction];
+export const EVENT_TYPE_LIST: readonly EventType[] = Object.values(EVENT_TYPES);
+
+/** The PostgreSQL channel every committed feed write is announced on (payload: the workspace id). */
+export const FEED_CHANNEL = 'relate_feed';
+
+/** Committed feed writes of this process (argument: the workspace id), for local listeners. */
+export const localFeed = new EventEmitter().setMaxListeners(0);
+
+export interface RecordSnapshot {
+  id: number;
+  displayName: string;
+  object: { key: string };
+}
+
+export interface LabelSnapshot {
+  id: number;
+  key: string;
+  type: string;
+  cardinality: string;
+  firstLabel: string;
+  secondLabel: string;
+  firstObject: { key: string };
+  secondObject: { key: string };
+}
+
+export interface AssociationSnapshot {
+  id: number;
+  label: LabelSnapshot;
+  firstRecord: RecordSnapshot;
+  secondRecord: RecordSnapshot;
+}
+
+/** What an event says, before the log gives it an id. */
+export type FeedEvent =
+  | { action: 'LINKED' | 'UNLINKED'; association: AssociationSnapshot }
+  | { action: 'LABEL_CREATED' | 'LABEL_UPDATED' | 'LABEL_DELETED'; label: LabelSnapshot }
+  | { action: 'RECORD_DELETED'; record: RecordSnapshot };
+
+/** Prisma `select` for what a label snapshot needs. */
+export const labelSnapshotSelect = {
+  id: true,
+  key: true,
+  type: true,
+  cardinality: true,
+  firstLabel: true,
+  secondLabel: true,
+  firstObject: { select: { key: true } },
+  secondObject: { select: { key: true } },
+} as const;
+
+/** Prisma `select` for what a record snapshot needs. */
+export const recordSnapshotSelect = { id: true, displayName: true, object: { select: { key: true } } } as const;
+
+const labelData = (label: LabelSnapshot) => ({
+  id: encodeGlobalId('AssociationLabel', label.id),
+  key: label.key,
+  type: label.type,
+  cardinality: label.cardinality,
+  firstLabel: label.firstLabel,
+  secondLabel: label.secondLabel,
+  firstObjectKey: label.firstObject.key,
+  secondObjectKey: label.secondObject.key,
+});
+
+const recordData = (record: RecordSnapshot) => ({
+  id: encodeGlobalId('Record', record.id),
+  objectKey: record.object.key,
+  displayName: record.displayName,
+});
+
+/** The webhook body's `data` of an event: global ids, and everything needed once its rows are gone. */
+export function eventData(viewer: Viewer, event: FeedEvent): Record<string, unknown> {
+  const common = {
+    workspaceId: encodeGlobalId('Workspace', viewer.workspaceId),
+    actorId: encodeGlobalId('User', viewer.userId),
+  };
+  switch (event.action) {
+    case 'LINKED':
+    case 'UNLINKED':
+      return {
+        ...common,
+        associationId: encodeGlobalId('Association', event.association.id),
+        label: labelData(event.association.label),
+        firstRecord: recordData(event.association.firstRecord),
+        secondRecord: recordData(event.association.secondRecord),
+      };
+    case 'RECORD_DELETED':
+      return { ...common, record: recordData(event.record) };
+    default:
+      return { ...common, label: labelData(event.label) };
+  }
+}
+
+function eventRow(viewer: Viewer, event: FeedEvent, at: Date): Prisma.AssociationEventCreateManyInput {
+  const base = { workspaceId: viewer.workspaceId, action: event.action, actorId: viewer.userId, at, payload: JSON.stringify(eventData(viewer, event)) };
+  if ('association' in event) {
+    const { association } = event;
+    return {
+      ...base,
+      labelId: association.label.id,
+      labelKey: association.label.key,
+      associationId: association.id,
+      firstRecordId: association.firstRecord.id,
+      secondRecordId: association.secondRecord.id,
+    };
+  }
+  if ('record' in event) return { ...base, firstRecordId: event.record.id };
+  // A deleted label's events keep its key; its id goes with it (labelId is set null on delete).
+  return { ...base, labelId: event.action === 'LABEL_DELETED' ? null : event.label.id, labelKey: event.label.key };
+}
+
+/** Whether an endpoint's stored filter (",type,type," or "" for all) takes an event type. */
+export function wantsType(eventTypes: string, type: string): boolean {
+  return eventTypes === '' || eventTypes.includes(`,${type},`);
+}
+
+const committedWrites = new WeakSet<Tx>();
+
+/**
+ * Appends events to the log, in order, in `tx`; writes a PENDING delivery for each enabled
+ * endpoint of the workspace that wants each event; on PostgreSQL, announces the write on
+ * FEED_CHANNEL (delivered at commit). Costs two statements, three when an endpoint wants one.
+ */
+export async function recordEvents(tx: Tx, viewer: Viewer, events: readonly FeedEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const at = new Date();
+  const rows = await tx.associationEvent.createManyAndReturn({
+    data: events.map((event) => eventRow(viewer, event, at)),
+    select: { id: true, action: true },
+  });
+  const endpoints =
+    provider === 'postgresql'
+      ? await tx.$queryRaw<{ id: number; eventTypes: string | null }[]>`
+          SELECT e."id", e."eventTypes" FROM (SELECT pg_notify(${FEED_CHANNEL}, ${String(viewer.workspaceId)})) AS n
+          LEFT JOIN "WebhookEndpoint" e ON e."workspaceId" = ${viewer.workspaceId} AND e."enabled"`
+      : await tx.webhookEndpoint.findMany({ where: { workspaceId: viewer.workspaceId, enabled: true }, select: { id: true, eventTypes: true } });
+  const deliveries: Prisma.WebhookDeliveryCreateManyInput[] = [];
+  for (const endpoint of endpoints) {
+    if (endpoint.id === null || endpoint.eventTypes === null) continue;
+    for (const row of rows) {
+      const eventType = EVENT_TYPES[row.action];
+      if (wantsType(endpoint.eventTypes, eventType)) {
+        deliveries.push({ endpointId: endpoint.id, eventId: row.id, eventType, nextAttemptAt: at, createdAt: at });
+      }
+    }
+  }
+  if (deliveries.length) await tx.webhookDelivery.createMany({ data: deliveries });
+  committedWrites.add(tx);
+}
+
+/** Whether `tx` wrote feed events (lockedTransaction announces them locally once it commits). */
+export function wroteEvents(tx: Tx): boolean {
+  return committedWrites.has(tx);
+}
