@@ -4,6 +4,7 @@
  * `extensions.sqlStatements` counts every statement of a request (authentication included).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeGlobalId } from '../src/services/ids.js';
 import { DB, useTestApp, type TestWorkspace } from './helpers.js';
 import { batchLink, createLabel, createNamedObject, createRecords, type LinkItem, type Ref } from './support/fixtures.js';
 
@@ -24,6 +25,8 @@ interface Ring {
   /** Per contact display name: the sorted "Role: related name" it should see. */
   expected: Map<string, string[]>;
 }
+
+const idNumber = (eventId: string) => decodeGlobalId(eventId, 'AssociationEvent')!;
 
 const name = (i: number) => `C${String(i).padStart(2, '0')} Ring`;
 
@@ -256,6 +259,48 @@ describe('SQL statements per request do not grow with the page size or the data'
       expect(node.associations.totalCount).toBe(big.expected.get(node.displayName)!.length);
     }
     expect(fifty.statements).toBe(five.statements);
+  });
+
+  it('a list page of N records with their association events (page, cursors, totals): same count for N = 5 and N = 50', async () => {
+    const query = `query StatementsListEvents($first: Int!) {
+      records(objectKey: "contact", first: $first) {
+        edges { node { id displayName associationEvents(first: 3) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          edges { cursor node { id action label { key } actor { id } firstRecordId secondRecordId at } }
+        } } }
+      }
+    }`;
+    const five = await measure(big.ws, query, { first: 5 });
+    const fifty = await measure(big.ws, query, { first: 50 });
+    const smallFive = await measure(small.ws, query, { first: 5 });
+    console.log(`[statements:${DB}] list page with associationEvents: N=5 → ${five.statements}, N=50 → ${fifty.statements} (small workspace N=5 → ${smallFive.statements})`);
+    expect(fifty.statements).toBe(five.statements);
+    expect(smallFive.statements).toBe(five.statements);
+    // Authentication, the record page, the event pages, their totals and the actors.
+    expect(five.statements).toBe(5);
+
+    // Every link of the ring was logged once, as LINKED.
+    for (const [ring, result] of [
+      [big, fifty],
+      [small, smallFive],
+    ] as const) {
+      for (const { node } of result.data.records.edges) {
+        const events = node.associationEvents;
+        const linked = ring.expected.get(node.displayName)!.length;
+        expect(events.totalCount).toBe(linked);
+        expect(events.edges).toHaveLength(Math.min(3, linked));
+        expect(events.pageInfo.hasNextPage).toBe(linked > 3);
+        expect(events.pageInfo.endCursor).toBe(events.edges.at(-1).cursor);
+        const ids = events.edges.map((edge: any) => edge.node.id);
+        expect(ids, 'newest first').toEqual([...ids].sort((a: string, b: string) => idNumber(b) - idNumber(a)));
+        for (const { node: event } of events.edges) {
+          expect(event.action).toBe('LINKED');
+          expect([event.firstRecordId, event.secondRecordId]).toContain(node.id);
+          expect(event.actor).not.toBeNull();
+        }
+      }
+    }
   });
 
   it('the record page (groups with records(first: 10)) costs the same for a record with few or many related records', async () => {

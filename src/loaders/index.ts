@@ -4,6 +4,7 @@ import { Prisma, prisma, provider, reader } from '../db/index.js';
 import { idTable, inIds, timestamp } from '../db/reader.js';
 import { isRestricted, type Viewer } from '../services/viewer.js';
 import { visibleRecordSql } from '../services/visibility.js';
+import { countAssociationEvents, loadAssociationEventPages, type AssociationEventPageKey, type AssociationEventRow } from './association-events.js';
 import { countMutual, loadMutual, loadNeighbourhoods, type MutualKey, type Neighbourhood, type NeighbourhoodKey } from './graph.js';
 
 /**
@@ -400,7 +401,7 @@ async function countRecords(viewer: Viewer, filter: RecordListFilter): Promise<n
   return num(rows[0]?.n ?? 0);
 }
 
-function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+export function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
   const groups = new Map<K, T[]>();
   for (const item of items) {
     const key = keyOf(item);
@@ -558,6 +559,13 @@ export function createLoaders(viewer: Viewer, { wholeRelatedRecords }: LoaderOpt
       }
       return recordIds.map((id) => counts.get(id)!);
     }),
+    /** Pages of records' association events, newest first (`Record.associationEvents`). */
+    associationEvents: new DataLoader<AssociationEventPageKey, AssociationEventRow[], string>(
+      (keys) => loadAssociationEventPages(viewer, keys),
+      { cacheKeyFn },
+    ),
+    /** Their totals, read only when asked for. */
+    associationEventTotal: new DataLoader<number, number>((recordIds) => countAssociationEvents(viewer, recordIds)),
     /** Neighbourhoods of records (graph exploration): one statement per hop for a whole page. */
     neighbourhood: new DataLoader<NeighbourhoodKey, Neighbourhood, string>(
       (keys) => loadNeighbourhoods(viewer, keys, wholeRelatedRecords, (row) => record.prime(row.id, row)),
