@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './helpers.js';
-import { ROOT, runNode, type Finished } from './support/process.js';
+import { ROOT, runNode, startServer, type RunningServer } from './support/process.js';
 
 /**
  * Production runs the compiled JavaScript with plain node: the build (`npm run build`, also run on
@@ -13,34 +12,6 @@ import { ROOT, runNode, type Finished } from './support/process.js';
  */
 const OUT = `dist.test-${process.pid}`;
 
-interface Compiled {
-  pid: number;
-  url: string;
-  stop: () => Promise<Finished>;
-}
-
-/** `node <OUT>/server.js` on a free port, once it logs that it listens. */
-function startCompiled(env: Record<string, string>): Promise<Compiled> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${OUT}/server.js`], {
-      cwd: ROOT,
-      env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const exited = new Promise<Finished>((done) => child.on('close', (code) => done({ code, stdout, stderr })));
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      const match = /"url":"(http:\/\/localhost:\d+)\/graphql"/.exec(stderr);
-      if (match) resolve({ pid: child.pid!, url: match[1]!, stop: () => (child.kill('SIGTERM'), exited) });
-    });
-    child.on('error', reject);
-    void exited.then((result) => reject(new Error(`the compiled server exited (${result.code}):\n${stdout}\n${stderr}`)));
-  });
-}
-
 const sources = (folder: string): string[] =>
   readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory() ? sources(join(folder, entry.name)) : [join(folder, entry.name)],
@@ -48,7 +19,7 @@ const sources = (folder: string): string[] =>
 
 describe('the compiled server and CLI, with plain node in production', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let server: Compiled;
+  let server: RunningServer;
   let apiKey: string;
   const production = () => ({ DATABASE_URL: db.url, NODE_ENV: 'production' });
 
@@ -62,7 +33,7 @@ describe('the compiled server and CLI, with plain node in production', () => {
     });
     expect(created.code, created.stderr).toBe(0);
     apiKey = (JSON.parse(created.stdout) as { apiKey: string }).apiKey;
-    server = await startCompiled(production());
+    server = await startServer(production(), [`${OUT}/server.js`]);
   });
   afterAll(async () => {
     await server?.stop();
@@ -90,7 +61,8 @@ describe('the compiled server and CLI, with plain node in production', () => {
     });
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     // No transpiler service or wrapper: the server is one plain node process.
-    const children = `/proc/${server.pid}/task/${server.pid}/children`;
+    const pid = server.child.pid!;
+    const children = `/proc/${pid}/task/${pid}/children`;
     if (existsSync(children)) expect(readFileSync(children, 'utf8').trim()).toBe('');
   });
 

@@ -37,10 +37,13 @@ export interface RunningServer {
   stop: (signal?: NodeJS.Signals) => Promise<Finished>;
 }
 
-/** Starts `src/server.ts` on a free port and waits until it listens. */
-export function startServer(env: Record<string, string>): Promise<RunningServer> {
+/**
+ * Starts the server on a free port and waits until it listens: `node <args>`, by default
+ * `src/server.ts` through tsx (a compiled build: its server.js).
+ */
+export function startServer(env: Record<string, string>, args = ['--import', 'tsx', 'src/server.ts']): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
