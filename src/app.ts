@@ -34,7 +34,7 @@ interface ServerContext {
 export interface AppOptions {
   config: Pick<Config, 'production' | 'introspection' | 'reportStatements'> &
     Partial<Pick<Config, 'inputLimits' | 'maxBodyBytes' | 'maxQueryRows'>> &
-    Partial<Pick<Config, 'metricsToken' | 'workers' | 'tracing' | 'corsOrigins'>> &
+    Partial<Pick<Config, 'metricsToken' | 'workers' | 'tracing' | 'corsOrigins' | 'webhooks'>> &
     RateLimitSettings;
   /**
    * An API key GraphiQL starts with (the demo admin key on a first start in development); a
@@ -126,7 +126,7 @@ function statementsPlugin(): Plugin<Context & ServerContext> {
 }
 
 /** What the context factory provides; the loaders are added per operation (loadersPlugin). */
-type RequestContext = Pick<Context, 'viewer' | 'inputLimits'>;
+type RequestContext = Pick<Context, 'viewer' | 'inputLimits' | 'webhookPolicy'>;
 
 export type App = YogaServerInstance<ServerContext, RequestContext> & {
   /** Fetch with SQL statements counted for the request (read back in `extensions.sqlStatements`). */
@@ -139,6 +139,7 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
   /** GraphiQL and the explorer: development only, and never when only trusted documents run. */
   const developmentTools = !config.production && !trustedOnly;
   const inputLimits = config.inputLimits ?? DEFAULT_INPUT_LIMITS;
+  const webhookPolicy = { allowPrivate: config.webhooks?.allowPrivate ?? false };
   const metrics = createMetrics({ token: config.metricsToken, cluster: (config.workers ?? 1) > 1 });
   const rateLimits = createRateLimits(config, metrics.rateLimitRefused);
   const yoga = createYoga<ServerContext, RequestContext>({
@@ -161,7 +162,7 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
       const viewer = key ? await authenticate(key) : null;
       if (!key || !viewer) throw await rateLimits.failedAuthentication(source, unauthenticated('Invalid or revoked API key.'));
       await rateLimits.admit(source, key, viewer);
-      return { viewer, inputLimits };
+      return { viewer, inputLimits, webhookPolicy };
     },
     maskedErrors: {
       maskError: (error, message) => maskError(error, message, randomUUID()),

@@ -44,7 +44,27 @@ export interface Config {
    * and whether only their hashes are accepted (RELATE_TRUSTED_DOCUMENTS=only) or any operation too.
    */
   trustedDocuments: { mode: 'allow' | 'only'; files: string[] };
+  /** Webhook delivery (RELATE_WEBHOOK_ALLOW_PRIVATE, RELATE_WEBHOOK_RETRY_DELAYS, RELATE_WEBHOOK_TIMEOUT). */
+  webhooks: WebhookSettings;
 }
+
+export interface WebhookSettings {
+  /** Loopback and private targets, and plain http, are allowed (for development and tests). */
+  allowPrivate: boolean;
+  /** Milliseconds to wait before each retry; its length is the number of retries. */
+  retryDelays: number[];
+  /** Milliseconds one attempt may take. */
+  timeout: number;
+}
+
+/** Seconds between attempts: seven attempts over about seven hours. */
+export const DEFAULT_WEBHOOK_RETRY_DELAYS = [5, 30, 120, 600, 3600, 21600];
+export const DEFAULT_WEBHOOK_TIMEOUT = 10;
+export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
+  allowPrivate: false,
+  retryDelays: DEFAULT_WEBHOOK_RETRY_DELAYS.map((seconds) => seconds * 1000),
+  timeout: DEFAULT_WEBHOOK_TIMEOUT * 1000,
+};
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_QUERY_ROWS = 500_000;
@@ -156,6 +176,44 @@ function corsOriginsOf(value: string | undefined, production: boolean): string[]
     });
 }
 
+/** `true` or `false` (also 1/0, yes/no, on/off); anything else stops the start. */
+function strictFlag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new Error(`${name} must be true or false; got "${raw}"`);
+}
+
+/** Seconds (fractions allowed) from `min` to `max`, as milliseconds. */
+function seconds(raw: string, name: string, min: number, max: number, what: string): number {
+  const value = /^\s*[0-9]+(\.[0-9]+)?\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= min && value <= max)) throw new Error(`${name} must be ${what}; got "${raw}"`);
+  return Math.round(value * 1000);
+}
+
+function webhooksOf(env: NodeJS.ProcessEnv): WebhookSettings {
+  const delays = env.RELATE_WEBHOOK_RETRY_DELAYS;
+  const timeout = env.RELATE_WEBHOOK_TIMEOUT;
+  const week = 7 * 24 * 3600;
+  return {
+    allowPrivate: strictFlag(env, 'RELATE_WEBHOOK_ALLOW_PRIVATE', false),
+    retryDelays:
+      delays === undefined || delays.trim() === ''
+        ? DEFAULT_WEBHOOK_SETTINGS.retryDelays
+        : delays.trim().toLowerCase() === 'none'
+          ? []
+          : delays.split(',').map((part, i, all) => {
+              if (all.length > 50) throw new Error(`RELATE_WEBHOOK_RETRY_DELAYS takes at most 50 delays; got ${all.length}`);
+              return seconds(part, 'RELATE_WEBHOOK_RETRY_DELAYS', 0, week, 'seconds between attempts separated by commas (e.g. 5,30,120), each at most a week, or none');
+            }),
+    timeout:
+      timeout === undefined || timeout === ''
+        ? DEFAULT_WEBHOOK_SETTINGS.timeout
+        : seconds(timeout, 'RELATE_WEBHOOK_TIMEOUT', 0.1, 300, 'a number of seconds from 0.1 to 300'),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const port = Number(env.PORT ?? 4000);
@@ -186,5 +244,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tracing: tracingOf(env),
     corsOrigins: corsOriginsOf(env.RELATE_CORS_ORIGINS, env.NODE_ENV === 'production'),
     trustedDocuments: trustedDocumentsOf(env.RELATE_TRUSTED_DOCUMENTS, env.RELATE_TRUSTED_DOCUMENTS_FILE),
+    webhooks: webhooksOf(env),
   };
 }

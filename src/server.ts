@@ -9,6 +9,7 @@ import { logger } from './logger.js';
 import { aggregateWorkerMetrics } from './plugins/metrics.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './plugins/trusted-documents.js';
 import { developmentKeys, type DemoExampleIds } from './services/demo.js';
+import { startDispatcher, type Dispatcher } from './feed/dispatcher.js';
 
 /**
  * One process by default. With RELATE_WORKERS=N (or "auto": one per core) the primary migrates
@@ -98,10 +99,17 @@ function serve() {
   });
 
   let stopping = false;
+  // Every serving process posts webhooks, once its database is usable (feed/dispatcher.ts).
+  let dispatcher: Dispatcher | undefined;
+  whenDatabaseReady(() => {
+    if (!stopping) dispatcher = startDispatcher({ settings: config.webhooks });
+  });
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     if (cluster.isPrimary) logger.info('shutting down: draining in-flight requests', { signal });
+    // Claims nothing more; attempts in flight finish (within RELATE_WEBHOOK_TIMEOUT) and are written.
+    const dispatched = dispatcher?.stop();
     const timer = setTimeout(() => {
       logger.warn('requests still open after 10s; closing them');
       server.closeAllConnections();
@@ -109,6 +117,7 @@ function serve() {
     timer.unref();
     server.close(async () => {
       await app.dispose(); // closes the rate limits' Redis connection
+      await dispatched;
       await closeDatabase();
       await tracing?.shutdown(); // exports the last spans
       if (cluster.isPrimary) logger.info('stopped');

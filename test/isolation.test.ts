@@ -91,15 +91,29 @@ const BY_COORDINATE: Record<string, ProbeType> = {
   'Mutation.updateAssociationLabel(input.id)': 'AssociationLabel',
   'Mutation.deleteAssociationLabel(input.id)': 'AssociationLabel',
   'Mutation.revokeApiKey(input.id)': 'ApiKey',
+  'Mutation.updateWebhookEndpoint(input.id)': 'WebhookEndpoint',
+  'Mutation.deleteWebhookEndpoint(input.id)': 'WebhookEndpoint',
+  'Mutation.redeliverWebhook(input.deliveryId)': 'WebhookDelivery',
   'Query.path(from)': 'Record',
   'Query.path(to)': 'Record',
   'Record.mutualAssociations(with)': 'Record',
 };
 
 /** Every type a global id can name: `node`/`nodes` are probed with each. */
-const ALL_TYPES: NodeType[] = ['Record', 'User', 'Object', 'AssociationLabel', 'Association', 'Workspace', 'ApiKey', 'AssociationEvent'];
+const ALL_TYPES: NodeType[] = [
+  'Record',
+  'User',
+  'Object',
+  'AssociationLabel',
+  'Association',
+  'Workspace',
+  'ApiKey',
+  'AssociationEvent',
+  'WebhookEndpoint',
+  'WebhookDelivery',
+];
 /** Those that `node` resolves (the others are never nodes, so they have no positive control). */
-const NODE_TYPES = new Set<NodeType>(['Record', 'User', 'Object', 'AssociationLabel', 'Association', 'Workspace']);
+const NODE_TYPES = new Set<NodeType>(['Record', 'User', 'Object', 'AssociationLabel', 'Association', 'Workspace', 'WebhookEndpoint', 'WebhookDelivery']);
 
 /** How to reach an instance of a type that has ID-taking (or cursor-taking) fields, in a workspace. */
 type Entry = (fixtures: Fixtures, inner: string) => string;
@@ -109,6 +123,7 @@ const ENTRIES: Record<string, Entry> = {
   Record: (f, inner) => `record(id: "${f.page}") { ${inner} }`,
   AssociationGroup: (f, inner) => `record(id: "${f.page}") { associationGroups { ${inner} } }`,
   AssociationLabel: (_f, inner) => `associationLabel(key: "spouse") { ${inner} }`,
+  WebhookEndpoint: (_f, inner) => `webhookEndpoints { ${inner} }`,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -147,6 +162,12 @@ async function arrange(app: ReturnType<typeof useTestApp>, name: string): Promis
   const [hiddenAssociation] = await link(admin, theirs, mine1, ['spouse']);
   const [noneAssociation] = await link(admin, mine1, box, ['keeper']);
   const key = await createApiKey(admin, restricted.id, 'spare');
+  // A webhook endpoint (a public IP literal: never posted to here) and a delivery of the label made after it.
+  const endpoint = data(
+    await admin(`mutation { createWebhookEndpoint(input: { url: "https://93.184.215.14/hook" }) { ... on CreateWebhookEndpointSuccess { webhookEndpoint { id } } } }`),
+  ).createWebhookEndpoint.webhookEndpoint.id as string;
+  await createLabel(admin, { key: 'hooked', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'SINGLE', firstLabel: 'Hooked' });
+  const deliveries = data(await admin(`{ webhookEndpoints { deliveries(first: 1) { edges { node { id } } } } }`));
   const events = data(await admin(`query ($id: ID!) { record(id: $id) { associationEvents(first: 1) { edges { node { id } } } } }`, { id: mine1 }));
   return {
     ws,
@@ -161,6 +182,8 @@ async function arrange(app: ReturnType<typeof useTestApp>, name: string): Promis
       Workspace: gid('Workspace', ws.workspaceId),
       ApiKey: key.id,
       AssociationEvent: events.record.associationEvents.edges[0].node.id,
+      WebhookEndpoint: endpoint,
+      WebhookDelivery: deliveries.webhookEndpoints[0].deliveries.edges[0].node.id,
     },
     valid2: mine2,
     page: mine1,

@@ -122,6 +122,16 @@ export type CreateUserInput = {
   role?: InputMaybe<Role>;
 };
 
+/** A new webhook endpoint. */
+export type CreateWebhookEndpointInput = {
+  /** What the endpoint is for, at most 500 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** The event types to receive (association.linked, association.unlinked, label.created, label.updated, label.deleted, record.deleted); empty or left out: every type. */
+  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** An https URL (at most 2000 characters, no credentials) whose host resolves only to public addresses; plain http and private addresses only when the server allows them (RELATE_WEBHOOK_ALLOW_PRIVATE). */
+  url: Scalars['String']['input'];
+};
+
 /** The label to delete. */
 export type DeleteAssociationLabelInput = {
   /** Also remove its associations (each logged), in one transaction. Default false. */
@@ -139,6 +149,12 @@ export type DeleteObjectInput = {
 /** The record to delete. */
 export type DeleteRecordInput = {
   /** The id of the record. */
+  id: Scalars['ID']['input'];
+};
+
+/** The webhook endpoint to delete. */
+export type DeleteWebhookEndpointInput = {
+  /** The id of the endpoint. */
   id: Scalars['ID']['input'];
 };
 
@@ -213,6 +229,12 @@ export type RecordFilter = {
   associatedWith?: InputMaybe<AssociatedWithFilter>;
   /** Text that the display name, email or phone contains, ignoring case. */
   search?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The delivery to send again. */
+export type RedeliverWebhookInput = {
+  /** The id of the delivery (WebhookDelivery.id). */
+  deliveryId: Scalars['ID']['input'];
 };
 
 /** The API key to revoke. */
@@ -293,6 +315,29 @@ export type UpdateRecordInput = {
   /** Merged into the record; a null removes a property. */
   properties?: InputMaybe<Scalars['JSONObject']['input']>;
 };
+
+/** Changes to a webhook endpoint; what is left out stays as it is. */
+export type UpdateWebhookEndpointInput = {
+  /** A new description; null clears it. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** False pauses it: nothing is posted to it until it is enabled again. */
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event types to receive from now on; empty: every type. */
+  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The endpoint to change. */
+  id: Scalars['ID']['input'];
+  /** A new URL, under the same rules as at creation. */
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Where a delivery stands. */
+export type WebhookDeliveryStatus =
+  /** Every attempt of the retry schedule failed; redeliverWebhook sends it again. */
+  | 'FAILED'
+  /** Not delivered yet: waiting for its first attempt or for a retry. */
+  | 'PENDING'
+  /** The endpoint answered 2xx. */
+  | 'SUCCEEDED';
 
 export type FindContactsQueryVariables = Exact<{
   search: Scalars['String']['input'];

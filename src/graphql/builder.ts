@@ -25,7 +25,7 @@ export interface BuilderTypes {
 }
 
 /** The types `node(id)` resolves; every other global id resolves to nothing. */
-const NODE_TYPES = new Set(['Workspace', 'User', 'Object', 'Record', 'AssociationLabel', 'Association']);
+const NODE_TYPES = new Set(['Workspace', 'User', 'Object', 'Record', 'AssociationLabel', 'Association', 'WebhookEndpoint', 'WebhookDelivery']);
 /** A Node id that matches no row ("0" is never a valid numeric id). */
 const NO_NODE = { typename: 'Record', id: '0' };
 
@@ -56,7 +56,9 @@ export const builder = new SchemaBuilder<BuilderTypes>({
     },
     cursorType: 'String',
     nodeTypeOptions: {
-      description: 'An object with a global id, which node(id) and nodes(ids) fetch: a workspace, user, object, record, label or association.',
+      description:
+        'An object with a global id, which node(id) and nodes(ids) fetch: a workspace, user, object, record, label or association, ' +
+        'and for admins a webhook endpoint or delivery.',
     },
     idFieldOptions: { description: 'The global id: opaque and stable; pass it as it is to node(id) and to id arguments.' },
     nodeQueryOptions: {

@@ -10,6 +10,7 @@ import './association.js';
 import './association-event.js';
 import './limit-usage.js';
 import './graph.js';
+import './webhook.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -10,7 +10,9 @@ export type NodeType =
   | 'AssociationLabel'
   | 'Association'
   | 'AssociationEvent'
-  | 'ApiKey';
+  | 'ApiKey'
+  | 'WebhookEndpoint'
+  | 'WebhookDelivery';
 
 /**
  * The largest id a row can have: every id column is a 32-bit integer on PostgreSQL (`integer`),

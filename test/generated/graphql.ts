@@ -122,6 +122,16 @@ export type CreateUserInput = {
   role?: InputMaybe<Role>;
 };
 
+/** A new webhook endpoint. */
+export type CreateWebhookEndpointInput = {
+  /** What the endpoint is for, at most 500 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** The event types to receive (association.linked, association.unlinked, label.created, label.updated, label.deleted, record.deleted); empty or left out: every type. */
+  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** An https URL (at most 2000 characters, no credentials) whose host resolves only to public addresses; plain http and private addresses only when the server allows them (RELATE_WEBHOOK_ALLOW_PRIVATE). */
+  url: Scalars['String']['input'];
+};
+
 /** The label to delete. */
 export type DeleteAssociationLabelInput = {
   /** Also remove its associations (each logged), in one transaction. Default false. */
@@ -139,6 +149,12 @@ export type DeleteObjectInput = {
 /** The record to delete. */
 export type DeleteRecordInput = {
   /** The id of the record. */
+  id: Scalars['ID']['input'];
+};
+
+/** The webhook endpoint to delete. */
+export type DeleteWebhookEndpointInput = {
+  /** The id of the endpoint. */
   id: Scalars['ID']['input'];
 };
 
@@ -213,6 +229,12 @@ export type RecordFilter = {
   associatedWith?: InputMaybe<AssociatedWithFilter>;
   /** Text that the display name, email or phone contains, ignoring case. */
   search?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The delivery to send again. */
+export type RedeliverWebhookInput = {
+  /** The id of the delivery (WebhookDelivery.id). */
+  deliveryId: Scalars['ID']['input'];
 };
 
 /** The API key to revoke. */
@@ -293,6 +315,29 @@ export type UpdateRecordInput = {
   /** Merged into the record; a null removes a property. */
   properties?: InputMaybe<Scalars['JSONObject']['input']>;
 };
+
+/** Changes to a webhook endpoint; what is left out stays as it is. */
+export type UpdateWebhookEndpointInput = {
+  /** A new description; null clears it. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** False pauses it: nothing is posted to it until it is enabled again. */
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The event types to receive from now on; empty: every type. */
+  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The endpoint to change. */
+  id: Scalars['ID']['input'];
+  /** A new URL, under the same rules as at creation. */
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Where a delivery stands. */
+export type WebhookDeliveryStatus =
+  /** Every attempt of the retry schedule failed; redeliverWebhook sends it again. */
+  | 'FAILED'
+  /** Not delivered yet: waiting for its first attempt or for a retry. */
+  | 'PENDING'
+  /** The endpoint answered 2xx. */
+  | 'SUCCEEDED';
 
 export type BatchLinkMutationVariables = Exact<{
   input: BatchLinkRecordsInput;
@@ -416,23 +461,27 @@ type GraphReadNodeFields_Record_Fragment = { __typename: 'Record', displayName: 
 
 type GraphReadNodeFields_User_Fragment = { __typename: 'User', email: string, role: Role, id: string };
 
+type GraphReadNodeFields_WebhookDelivery_Fragment = { __typename: 'WebhookDelivery', id: string };
+
+type GraphReadNodeFields_WebhookEndpoint_Fragment = { __typename: 'WebhookEndpoint', id: string };
+
 type GraphReadNodeFields_Workspace_Fragment = { __typename: 'Workspace', name: string, id: string };
 
-export type GraphReadNodeFieldsFragment = GraphReadNodeFields_Association_Fragment | GraphReadNodeFields_AssociationLabel_Fragment | GraphReadNodeFields_Object_Fragment | GraphReadNodeFields_Record_Fragment | GraphReadNodeFields_User_Fragment | GraphReadNodeFields_Workspace_Fragment;
+export type GraphReadNodeFieldsFragment = GraphReadNodeFields_Association_Fragment | GraphReadNodeFields_AssociationLabel_Fragment | GraphReadNodeFields_Object_Fragment | GraphReadNodeFields_Record_Fragment | GraphReadNodeFields_User_Fragment | GraphReadNodeFields_WebhookDelivery_Fragment | GraphReadNodeFields_WebhookEndpoint_Fragment | GraphReadNodeFields_Workspace_Fragment;
 
 export type GraphReadNodeQueryVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type GraphReadNodeQuery = { __typename?: 'Query', node?: { __typename: 'Association', id: string, label: { __typename?: 'AssociationLabel', key: string }, firstRecord: { __typename?: 'Record', displayName: string }, secondRecord: { __typename?: 'Record', displayName: string } } | { __typename: 'AssociationLabel', key: string, firstLabel: string, id: string } | { __typename: 'Object', key: string, id: string } | { __typename: 'Record', displayName: string, id: string } | { __typename: 'User', email: string, role: Role, id: string } | { __typename: 'Workspace', name: string, id: string } | null };
+export type GraphReadNodeQuery = { __typename?: 'Query', node?: { __typename: 'Association', id: string, label: { __typename?: 'AssociationLabel', key: string }, firstRecord: { __typename?: 'Record', displayName: string }, secondRecord: { __typename?: 'Record', displayName: string } } | { __typename: 'AssociationLabel', key: string, firstLabel: string, id: string } | { __typename: 'Object', key: string, id: string } | { __typename: 'Record', displayName: string, id: string } | { __typename: 'User', email: string, role: Role, id: string } | { __typename: 'WebhookDelivery', id: string } | { __typename: 'WebhookEndpoint', id: string } | { __typename: 'Workspace', name: string, id: string } | null };
 
 export type GraphReadNodesQueryVariables = Exact<{
   ids: Array<Scalars['ID']['input']> | Scalars['ID']['input'];
 }>;
 
 
-export type GraphReadNodesQuery = { __typename?: 'Query', nodes: Array<{ __typename: 'Association', id: string, label: { __typename?: 'AssociationLabel', key: string }, firstRecord: { __typename?: 'Record', displayName: string }, secondRecord: { __typename?: 'Record', displayName: string } } | { __typename: 'AssociationLabel', key: string, firstLabel: string, id: string } | { __typename: 'Object', key: string, id: string } | { __typename: 'Record', displayName: string, id: string } | { __typename: 'User', email: string, role: Role, id: string } | { __typename: 'Workspace', name: string, id: string } | null> };
+export type GraphReadNodesQuery = { __typename?: 'Query', nodes: Array<{ __typename: 'Association', id: string, label: { __typename?: 'AssociationLabel', key: string }, firstRecord: { __typename?: 'Record', displayName: string }, secondRecord: { __typename?: 'Record', displayName: string } } | { __typename: 'AssociationLabel', key: string, firstLabel: string, id: string } | { __typename: 'Object', key: string, id: string } | { __typename: 'Record', displayName: string, id: string } | { __typename: 'User', email: string, role: Role, id: string } | { __typename: 'WebhookDelivery', id: string } | { __typename: 'WebhookEndpoint', id: string } | { __typename: 'Workspace', name: string, id: string } | null> };
 
 export type GraphReadTwoHopsQueryVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -808,14 +857,14 @@ export type UsersNodeQueryVariables = Exact<{
 }>;
 
 
-export type UsersNodeQuery = { __typename?: 'Query', node?: { __typename: 'Association', id: string } | { __typename: 'AssociationLabel', id: string } | { __typename: 'Object', key: string, id: string } | { __typename: 'Record', displayName: string, id: string } | { __typename: 'User', email: string, role: Role, id: string } | { __typename: 'Workspace', name: string, id: string } | null };
+export type UsersNodeQuery = { __typename?: 'Query', node?: { __typename: 'Association', id: string } | { __typename: 'AssociationLabel', id: string } | { __typename: 'Object', key: string, id: string } | { __typename: 'Record', displayName: string, id: string } | { __typename: 'User', email: string, role: Role, id: string } | { __typename: 'WebhookDelivery', id: string } | { __typename: 'WebhookEndpoint', id: string } | { __typename: 'Workspace', name: string, id: string } | null };
 
 export type UsersNodesQueryVariables = Exact<{
   ids: Array<Scalars['ID']['input']> | Scalars['ID']['input'];
 }>;
 
 
-export type UsersNodesQuery = { __typename?: 'Query', nodes: Array<{ __typename: 'Association', id: string } | { __typename: 'AssociationLabel', id: string } | { __typename: 'Object', id: string } | { __typename: 'Record', id: string } | { __typename: 'User', id: string } | { __typename: 'Workspace', id: string } | null> };
+export type UsersNodesQuery = { __typename?: 'Query', nodes: Array<{ __typename: 'Association', id: string } | { __typename: 'AssociationLabel', id: string } | { __typename: 'Object', id: string } | { __typename: 'Record', id: string } | { __typename: 'User', id: string } | { __typename: 'WebhookDelivery', id: string } | { __typename: 'WebhookEndpoint', id: string } | { __typename: 'Workspace', id: string } | null> };
 
 export type UsersCreateRecordMutationVariables = Exact<{
   input: CreateRecordInput;
