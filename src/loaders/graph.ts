@@ -1,8 +1,9 @@
-import { Prisma, reader } from '../db/index.js';
+import { Prisma, provider, reader } from '../db/index.js';
+import { inIds } from '../db/reader.js';
 import { LimitExceededError } from '../services/errors.js';
-import type { Viewer } from '../services/viewer.js';
+import { isRestricted, type Viewer } from '../services/viewer.js';
 import { visibleRecordSql } from '../services/visibility.js';
-import { loadAssociationPages, RECORD_COLUMNS, recordOf, sideRows, type AnyRecord, type AssociationShape, type RecordRow, type SideRow } from './index.js';
+import { loadAssociationPages, RECORD_COLUMNS, recordOf, sideRows, type AnyRecord, type AssociationShape, type RecordRow, type Side, type SideRow } from './index.js';
 
 /**
  * Graph exploration (SPEC §5.4): neighbourhoods, shortest paths and mutual links, read one
@@ -48,9 +49,61 @@ export function neighbourhoodRows(limit: number): number {
 }
 
 /** The association a row was read from, as stored (first and second record). */
-function associationOf(row: SideRow): AssociationShape {
-  const [firstRecordId, secondRecordId] = row.side === 1 ? [row.recordId, row.related.id] : [row.related.id, row.recordId];
+function associationOf(row: Pick<SideRow, 'id' | 'labelId' | 'recordId' | 'side'>, relatedId: number): AssociationShape {
+  const [firstRecordId, secondRecordId] = row.side === 1 ? [row.recordId, relatedId] : [relatedId, row.recordId];
   return { id: row.id, labelId: row.labelId, firstRecordId, secondRecordId };
+}
+
+/** An association row of a path search, seen from the frontier record it was read for. */
+interface PathRow {
+  id: number;
+  labelId: number;
+  recordId: number;
+  relatedId: number;
+  side: Side;
+}
+
+/**
+ * One hop of a path search, in one statement: reads every link (at most `take`) of one side's
+ * frontier, and says which side it widened. A viewer who sees every record widens the side with
+ * fewer links to read, summed from the tallies in the same statement (a frontier that reaches a
+ * hub is left for last, and often never read); a restricted viewer the side with fewer records,
+ * as the tallies count links it may not see and must not steer its search.
+ */
+async function widen(
+  viewer: Viewer,
+  from: readonly number[],
+  to: readonly number[],
+  labelIds: readonly number[] | undefined,
+  take: number,
+): Promise<{ index: 0 | 1; rows: PathRow[] }> {
+  const columns = Prisma.sql`s."id", s."labelId", s."recordId", s."relatedId", s."side"`;
+  const parse = (raw: Record<string, unknown>): PathRow => ({
+    id: Number(raw.id),
+    labelId: Number(raw.labelId),
+    recordId: Number(raw.recordId),
+    relatedId: Number(raw.relatedId),
+    side: Number(raw.side) as Side,
+  });
+  if (isRestricted(viewer)) {
+    const index = to.length < from.length ? 1 : 0;
+    const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
+      SELECT ${columns} FROM ${sideRows(viewer, index === 0 ? from : to, { labelIds })} ORDER BY s."recordId", s."id" LIMIT ${take}`);
+    return { index, rows: rows.map(parse) };
+  }
+  const degree = (ids: readonly number[]) => Prisma.sql`(SELECT COALESCE(SUM(t."associations"), 0) FROM "RecordLabelTally" t
+    WHERE ${inIds(provider, Prisma.sql`t."recordId"`, ids)}${labelIds ? Prisma.sql` AND ${inIds(provider, Prisma.sql`t."labelId"`, labelIds.length ? labelIds : [-1])}` : Prisma.empty})`;
+  // Fewer links first; as many, fewer records; as many, the starting side. Decided once (d),
+  // before either side is read: the other side's scan never starts.
+  const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
+    WITH d AS (SELECT (${degree(from)} * 1048576 + ${from.length}) <= (${degree(to)} * 1048576 + ${to.length}) AS "fromFirst")
+    SELECT * FROM (
+      SELECT 0 AS "k", ${columns} FROM ${sideRows(viewer, from, { labelIds })} WHERE (SELECT "fromFirst" FROM d)
+      UNION ALL
+      SELECT 1 AS "k", ${columns} FROM ${sideRows(viewer, to, { labelIds })} WHERE NOT (SELECT "fromFirst" FROM d)
+    ) w ORDER BY "recordId", "id" LIMIT ${take}`);
+  if (rows.length === 0) return { index: 0, rows: [] };
+  return { index: Number(rows[0]!.k) === 1 ? 1 : 0, rows: rows.map(parse) };
 }
 
 interface Search {
@@ -91,33 +144,47 @@ export async function loadNeighbourhoods(
         truncated: false,
       }));
       // Hops 1..depth find nodes; hop depth + 1 only reads the links among the farthest ones.
+      // A search that can find no more (past its depth, or full and already truncated) only
+      // closes: of the same first links it keeps those to its nodes, so only they read a record.
       for (let hop = 1; hop <= depth + 1; hop += 1) {
-        const reading = [...new Set(searches.flatMap((search) => search.frontier))];
-        if (reading.length === 0) break;
         const cap = hop === 1 ? limit : Math.min(limit, NEIGHBOUR_FANOUT);
+        const closing = (search: Search) => hop > depth || (search.truncated && search.nodes.size >= limit);
+        const finding = [...new Set(searches.filter((search) => !closing(search)).flatMap((search) => search.frontier))];
+        const base = { take: cap + 1, afterId: 0, labelIds, relatedObjectIds: objectIds };
+        const reads = [
+          ...finding.map((recordId) => ({ search: null, key: { ...base, recordId } })),
+          ...searches
+            .filter((search) => closing(search))
+            .flatMap((search) => {
+              const relatedIds = [...search.nodes.keys()].sort((a, b) => a - b);
+              return search.frontier.map((recordId) => ({ search, key: { ...base, recordId, relatedIds } }));
+            }),
+        ];
+        if (reads.length === 0) break;
         const pages = await loadAssociationPages(
           viewer,
-          reading.map((recordId) => ({ recordId, take: cap + 1, afterId: 0, labelIds, relatedObjectIds: objectIds })),
+          reads.map((read) => read.key),
           wholeRecords,
           prime,
         );
-        const rowsOf = new Map(reading.map((recordId, index) => [recordId, pages[index]!.rows]));
-        for (const search of searches) {
+        const rowsOf = new Map(reads.map((read, index) => [`${searches.indexOf(read.search!)}:${read.key.recordId}`, pages[index]!.rows]));
+        for (const [s, search] of searches.entries()) {
           const next: number[] = [];
+          const own = closing(search) ? s : -1;
           for (const recordId of search.frontier) {
-            const rows = rowsOf.get(recordId)!;
+            const rows = rowsOf.get(`${own}:${recordId}`)!;
             if (rows.length > cap && hop <= depth) search.truncated = true;
             for (const row of rows.slice(0, cap)) {
               const other = row.related.id;
               if (search.nodes.has(other)) {
-                search.edges.set(row.id, associationOf(row));
+                search.edges.set(row.id, associationOf(row, other));
               } else if (hop <= depth) {
                 if (search.nodes.size >= limit) {
                   search.truncated = true;
                   continue;
                 }
                 search.nodes.set(other, { record: row.related, distance: hop });
-                search.edges.set(row.id, associationOf(row));
+                search.edges.set(row.id, associationOf(row, other));
                 next.push(other);
               }
             }
@@ -152,8 +219,8 @@ export interface PathIds {
 
 /**
  * A shortest path from one visible record to another within `maxHops`, or null. Searches from
- * both ends, one statement per hop, always widening the side with the smaller frontier; the
- * hops of both sides together never exceed `maxHops`. Among paths of the same length the one
+ * both ends, one statement per hop, always widening the cheaper side (see widen); the hops of
+ * both sides together never exceed `maxHops`. Among paths of the same length the one
  * through the lowest ids (then the oldest associations) wins, so the answer is stable.
  * A search that would read more than PATH_SEARCH_ROWS associations is refused (LIMIT_EXCEEDED)
  * rather than answered wrongly.
@@ -170,14 +237,11 @@ export async function findPath(
   ];
   let read = 0;
   for (let hops = 0; hops < maxHops; hops += 1) {
-    const index = sides[1]!.frontier.length < sides[0]!.frontier.length ? 1 : 0;
+    if (sides[0]!.frontier.length === 0 || sides[1]!.frontier.length === 0) return null;
+    const remaining = PATH_SEARCH_ROWS - read;
+    const { index, rows } = await widen(viewer, sides[0]!.frontier, sides[1]!.frontier, labelIds, remaining + 1);
     const side = sides[index]!;
     const other = sides[1 - index]!;
-    if (side.frontier.length === 0) return null;
-    const remaining = PATH_SEARCH_ROWS - read;
-    const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
-      SELECT s."id", s."labelId", s."recordId", s."relatedId", s."side" FROM ${sideRows(viewer, side.frontier, { labelIds })}
-      ORDER BY s."recordId", s."id" LIMIT ${remaining + 1}`);
     if (rows.length > remaining) {
       throw new LimitExceededError(
         `Finding this path would read more than ${PATH_SEARCH_ROWS} associations. Ask for fewer hops (maxHops) or name labels (labelKeys).`,
@@ -189,17 +253,11 @@ export async function findPath(
     read += rows.length;
     const next: number[] = [];
     let meeting: { node: number; length: number } | null = null;
-    for (const raw of rows) {
-      const recordId = Number(raw.recordId);
-      const relatedId = Number(raw.relatedId);
+    for (const row of rows) {
+      const { recordId, relatedId } = row;
       if (side.reached.has(relatedId)) continue;
-      const [firstRecordId, secondRecordId] = Number(raw.side) === 1 ? [recordId, relatedId] : [relatedId, recordId];
       const distance = side.reached.get(recordId)!.distance + 1;
-      side.reached.set(relatedId, {
-        parent: recordId,
-        association: { id: Number(raw.id), labelId: Number(raw.labelId), firstRecordId, secondRecordId },
-        distance,
-      });
+      side.reached.set(relatedId, { parent: recordId, association: associationOf(row, relatedId), distance });
       next.push(relatedId);
       const there = other.reached.get(relatedId);
       if (there) {

@@ -39,6 +39,12 @@ export interface AssociationPageKey {
   relatedObjectIds?: readonly number[] | undefined;
   /** Only this side (omitted: both). */
   side?: Side | undefined;
+  /**
+   * Of the first `take` rows, keep only those whose related record is one of these (graph
+   * exploration's closing reads: links among records already found). The read stays `take` rows
+   * deep; only the kept rows read their related record.
+   */
+  relatedIds?: readonly number[] | undefined;
 }
 
 /** What a read of association rows keeps, besides the records and the page. */
@@ -66,7 +72,7 @@ function objectCondition(alias: string, filter: RowFilter): Prisma.Sql | null {
 
 /** A key for the reads that share one statement shape. */
 const shapeKey = (key: RowFilter & { take?: number; afterId?: number }) =>
-  JSON.stringify([key.take, key.afterId, key.labelId, key.relatedObjectId, key.labelIds, key.relatedObjectIds, key.side]);
+  JSON.stringify([key.take, key.afterId, key.labelId, key.relatedObjectId, key.labelIds, key.relatedObjectIds, key.side, key.relatedIds]);
 
 export interface AssociationPage {
   rows: SideRow[];
@@ -291,6 +297,11 @@ function firstRows(viewer: Viewer, recordIds: number[], filter: RowFilter, after
   const object = objectCondition('r', filter);
   const join = isRestricted(viewer) || object !== null;
   const sides: Side[] = filter.side === undefined ? [1, 2] : [filter.side];
+  /** The relatedIds condition on the limited rows `alias`, after `glue` (empty without one). */
+  const kept = (glue: Prisma.Sql, alias: string) =>
+    filter.relatedIds === undefined
+      ? Prisma.empty
+      : Prisma.sql`${glue}${inIds(provider, Prisma.raw(`${alias}."relatedId"`), filter.relatedIds.length ? filter.relatedIds : [-1])}`;
   const columns = (side: Side) => ({
     own: Prisma.raw(side === 1 ? '"firstRecordId"' : '"secondRecordId"'),
     other: Prisma.raw(side === 1 ? '"secondRecordId"' : '"firstRecordId"'),
@@ -310,7 +321,7 @@ function firstRows(viewer: Viewer, recordIds: number[], filter: RowFilter, after
     });
     const lateral = merged.length === 1 ? merged[0]! : Prisma.sql`(${Prisma.join(merged, ' UNION ALL ')} ORDER BY "id" LIMIT ${take})`;
     return Prisma.sql`SELECT a."id", a."labelId", v.value AS "recordId", a."relatedId", a."side"
-      FROM ${values} CROSS JOIN LATERAL ${lateral} a`;
+      FROM ${values} CROSS JOIN LATERAL ${lateral} a${kept(Prisma.sql` WHERE `, 'a')}`;
   }
   const halves = sides.map((side) => {
     const { other } = columns(side);
@@ -320,7 +331,7 @@ function firstRows(viewer: Viewer, recordIds: number[], filter: RowFilter, after
   return Prisma.sql`SELECT "id", "labelId", "recordId", "relatedId", "side" FROM (
       SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s."recordId" ORDER BY s."id") AS "position"
       FROM (${Prisma.join(halves, ' UNION ALL ')}) s
-    ) n WHERE n."position" <= ${take}`;
+    ) n WHERE n."position" <= ${take}${kept(Prisma.sql` AND `, 'n')}`;
 }
 
 /** Association totals of many records (and filters): one statement for all of them, grouped by shape. */
