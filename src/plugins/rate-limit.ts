@@ -6,8 +6,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
 import { logger } from '../logger.js';
-import { hashApiKey } from '../services/api-keys.js';
-import type { Viewer } from '../services/viewer.js';
+import type { KeyViewer } from '../services/api-keys.js';
 
 /** Each setting's meaning is in Config; absent ones are off (as in the in-process test app). */
 export type RateLimitSettings = Partial<Pick<Config, 'rateLimit' | 'authFailureLimit' | 'redisUrl' | 'redisPrefix' | 'trustProxy'>>;
@@ -24,7 +23,7 @@ export interface RateLimits {
    * A request with a valid key: counted against the key's budget. Throws the RATE_LIMITED error
    * when the key is over it, before anything executes.
    */
-  admit(source: RequestSource, apiKey: string, viewer: Viewer): Promise<void>;
+  admit(source: RequestSource, apiKey: string, viewer: KeyViewer): Promise<void>;
   /**
    * A request without a valid key: counted against the client address's budget of failed
    * authentications. Answers the error to throw: `refusal` itself (401), or RATE_LIMITED when the
@@ -195,8 +194,9 @@ export function createRateLimits(settings: RateLimitSettings, onRefused: (kind: 
   return {
     async admit(source, apiKey, viewer) {
       if (!perKey) return;
-      // Half of the stored hash: names the key without writing what the database matches on.
-      const counted = await consume(perKey, hashApiKey(apiKey).slice(0, 32));
+      // The key's id, as authentication found it: names the key without hashing it again, and
+      // without writing anything the database matches a key on.
+      const counted = await consume(perKey, String(viewer.apiKeyId));
       if (!counted) return;
       const { result, refused } = counted;
       if (!refused) {

@@ -25,6 +25,7 @@ export async function issueApiKey(db: Tx, input: { workspaceId: number; userId: 
 }
 
 interface AuthRow {
+  apiKeyId: number | bigint;
   userId: number | bigint;
   workspaceId: number | bigint;
   role: Role;
@@ -33,15 +34,20 @@ interface AuthRow {
   access: RecordAccess | null;
 }
 
+/** A viewer authenticated by an API key, and which key: what the key's rate limit counts by. */
+export interface KeyViewer extends Viewer {
+  apiKeyId: number;
+}
+
 /**
  * The viewer behind a bearer key, or null when the key is unknown or revoked. One statement:
  * the key, its user and the user's object permissions. Never cached, so a revocation takes
  * effect on the next request.
  */
-export async function authenticate(key: string): Promise<Viewer | null> {
+export async function authenticate(key: string): Promise<KeyViewer | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
   const rows = await reader.rows<AuthRow>(Prisma.sql`
-    SELECT u."id" AS "userId", u."workspaceId", u."role", w."schemaVersion", p."objectId", p."access"
+    SELECT k."id" AS "apiKeyId", u."id" AS "userId", u."workspaceId", u."role", w."schemaVersion", p."objectId", p."access"
     FROM "ApiKey" k
     JOIN "User" u ON u."id" = k."userId"
     JOIN "Workspace" w ON w."id" = u."workspaceId"
@@ -52,6 +58,7 @@ export async function authenticate(key: string): Promise<Viewer | null> {
   const access = new Map<number, RecordAccess>();
   for (const row of rows) if (row.objectId !== null && row.access) access.set(Number(row.objectId), row.access);
   return {
+    apiKeyId: Number(first.apiKeyId),
     userId: Number(first.userId),
     workspaceId: Number(first.workspaceId),
     role: first.role,
