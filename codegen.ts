@@ -18,7 +18,6 @@ const common = {
       ID: 'string',
       DateTime: 'string',
       JSONObject: '{ [key: string]: unknown }',
-      NonNegativeInt: 'number',
     },
   },
 };

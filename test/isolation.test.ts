@@ -255,7 +255,6 @@ function scalarValue(typeName: string, name: string): unknown {
     case 'String':
       return STRING_BY_NAME[name] ?? 'probe';
     case 'Int':
-    case 'NonNegativeInt':
       return name === 'first' ? 10 : 1;
     case 'Float':
       return 1;

@@ -239,7 +239,6 @@ function leafArb(type: GraphQLNamedType, owner: string, name: string, pools: Poo
     case 'String':
       return stringArb(pools.strings[stringKindOf(owner, name)].length ? pools.strings[stringKindOf(owner, name)] : pools.strings.any, validWeight, long);
     case 'Int':
-    case 'NonNegativeInt':
       return intArb(pools.ints[intKindOf(name)], validWeight);
     case 'Float':
       return intArb(pools.ints.any, validWeight);
