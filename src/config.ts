@@ -185,10 +185,10 @@ function strictFlag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): bo
   throw new Error(`${name} must be true or false; got "${raw}"`);
 }
 
-/** Seconds (fractions allowed) from `min` to `max`, as milliseconds. */
-function seconds(raw: string, name: string, min: number, max: number, what: string): number {
+/** Seconds (fractions allowed) from `min` to `max`, as milliseconds; `setting` is the whole value, for the error. */
+function seconds(raw: string, name: string, min: number, max: number, what: string, setting = raw): number {
   const value = /^\s*[0-9]+(\.[0-9]+)?\s*$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= min && value <= max)) throw new Error(`${name} must be ${what}; got "${raw}"`);
+  if (!(value >= min && value <= max)) throw new Error(`${name} must be ${what}; got "${setting}"`);
   return Math.round(value * 1000);
 }
 
@@ -205,7 +205,7 @@ function webhooksOf(env: NodeJS.ProcessEnv): WebhookSettings {
           ? []
           : delays.split(',').map((part, i, all) => {
               if (all.length > 50) throw new Error(`RELATE_WEBHOOK_RETRY_DELAYS takes at most 50 delays; got ${all.length}`);
-              return seconds(part, 'RELATE_WEBHOOK_RETRY_DELAYS', 0, week, 'seconds between attempts separated by commas (e.g. 5,30,120), each at most a week, or none');
+              return seconds(part, 'RELATE_WEBHOOK_RETRY_DELAYS', 0, week, 'seconds between attempts separated by commas (e.g. 5,30,120), each at most a week, or none', delays);
             }),
     timeout:
       timeout === undefined || timeout === ''

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.js';
-import type { WebhookSettings } from '../src/config.js';
+import { loadConfig, type WebhookSettings } from '../src/config.js';
 import { prisma } from '../src/db/index.js';
 import { startDispatcher, type Dispatcher } from '../src/feed/dispatcher.js';
 import { ENDPOINT, useTestApp, type GraphQLResponse, type TestWorkspace } from './helpers.js';
@@ -432,5 +432,27 @@ describe('deliveries', () => {
     expect(on(s.path)).toHaveLength(3);
     expect(receiver.verified(other).map((event) => event.data.label.key)).toEqual(['one', 'three']);
     expect(await prisma.webhookDelivery.count({ where: { endpointId: Number(Buffer.from(s.endpointId, 'base64').toString().split(':')[1]) } })).toBe(0);
+  });
+});
+
+describe('settings', () => {
+  it('are read with their defaults, and a bad value stops the start with a line naming it', () => {
+    expect(loadConfig({}).webhooks).toEqual({ allowPrivate: false, retryDelays: [5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000], timeout: 10_000 });
+    expect(
+      loadConfig({ RELATE_WEBHOOK_ALLOW_PRIVATE: 'true', RELATE_WEBHOOK_RETRY_DELAYS: '0.1, 2,60', RELATE_WEBHOOK_TIMEOUT: '2.5' }).webhooks,
+    ).toEqual({ allowPrivate: true, retryDelays: [100, 2_000, 60_000], timeout: 2_500 });
+    expect(loadConfig({ RELATE_WEBHOOK_RETRY_DELAYS: 'none' }).webhooks.retryDelays).toEqual([]);
+    for (const [name, value] of [
+      ['RELATE_WEBHOOK_ALLOW_PRIVATE', 'maybe'],
+      ['RELATE_WEBHOOK_RETRY_DELAYS', '5,,30'],
+      ['RELATE_WEBHOOK_RETRY_DELAYS', '5,-1'],
+      ['RELATE_WEBHOOK_RETRY_DELAYS', '1e3'],
+      ['RELATE_WEBHOOK_RETRY_DELAYS', '999999999'],
+      ['RELATE_WEBHOOK_TIMEOUT', '0'],
+      ['RELATE_WEBHOOK_TIMEOUT', '301'],
+      ['RELATE_WEBHOOK_TIMEOUT', 'ten'],
+    ]) {
+      expect(() => loadConfig({ [name!]: value }), `${name}=${value}`).toThrow(new RegExp(`^${name} must be .*; got "${value}"`));
+    }
   });
 });
