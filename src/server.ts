@@ -9,6 +9,7 @@ import { logger } from './logger.js';
 import { aggregateWorkerMetrics } from './plugins/metrics.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './plugins/trusted-documents.js';
 import { developmentKeys, type DemoExampleIds } from './services/demo.js';
+import { closeFeedBus } from './feed/bus.js';
 import { startDispatcher, type Dispatcher } from './feed/dispatcher.js';
 
 /**
@@ -108,6 +109,8 @@ function serve() {
     if (stopping) return;
     stopping = true;
     if (cluster.isPrimary) logger.info('shutting down: draining in-flight requests', { signal });
+    // Subscriptions' streams complete, so their connections close like the others.
+    const feedClosed = closeFeedBus();
     // Claims nothing more; attempts in flight finish (within RELATE_WEBHOOK_TIMEOUT) and are written.
     const dispatched = dispatcher?.stop();
     const timer = setTimeout(() => {
@@ -117,6 +120,7 @@ function serve() {
     timer.unref();
     server.close(async () => {
       await app.dispose(); // closes the rate limits' Redis connection
+      await feedClosed;
       await dispatched;
       await closeDatabase();
       await tracing?.shutdown(); // exports the last spans

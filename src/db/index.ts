@@ -227,6 +227,14 @@ export async function startDatabase(
   return false;
 }
 
+/**
+ * The URL the database was opened with ('' before): for a connection of its own, such as the
+ * change feed's LISTEN (feed/bus.ts), which must not hold one of the pools' connections forever.
+ */
+export function databaseUrl(): string {
+  return url;
+}
+
 /** Runs `callback` once the database is usable (at once if it is). */
 export function whenDatabaseReady(callback: () => void | Promise<void>): void {
   if (status === 'ready') void Promise.resolve().then(callback);

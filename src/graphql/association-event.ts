@@ -5,6 +5,10 @@ import { AssociationLabelRef } from './association-label.js';
 import { builder } from './builder.js';
 import { connectionOf, connectionType, pageOf, type PageArgs } from './connection.js';
 import { UserRef } from './user.js';
+import { SubscriberTooSlowError, subscribeToAssociationEvents, type CommittedAssociationEvent } from '../feed/bus.js';
+import { createLoaders } from '../loaders/index.js';
+import { idOf } from './ids.js';
+import { GraphQLError } from 'graphql';
 
 export const AssociationActionEnum = builder.enumType('AssociationAction', {
   description: 'What happened to an association.',
@@ -51,3 +55,34 @@ export async function associationEvents(ctx: Context, recordId: number, args: Pa
   const events = await ctx.loaders.associationEvents.load({ recordId, take: page.take, afterId: page.afterId });
   return connectionOf(events, page, ctx, () => ctx.loaders.associationEventTotal.load(recordId), (event) => ({ node: event }));
 }
+
+builder.subscriptionField('associationEvents', (t) =>
+  t.field({
+    type: AssociationEventRef,
+    description:
+      'Association events (LINKED, UNLINKED) of your workspace as they are committed, by any process or server, in commit ' +
+      'order: those whose records you may see (an event whose other record still exists but is hidden from you is left ' +
+      'out, as in Record.associationEvents). Starts with the next event. Over GraphQL over SSE: `Accept: text/event-stream`.',
+    args: {
+      recordId: t.arg.id({
+        description: 'Only events of this record, on either side. A record that does not exist or that you cannot see matches nothing.',
+      }),
+      labelKey: t.arg.string({ description: 'Only events under this label, by key; a key no label has matches nothing.' }),
+    },
+    subscribe: (_root, args, ctx) =>
+      subscribeToAssociationEvents(ctx.viewer, {
+        recordId: args.recordId == null ? undefined : (idOf('Record', args.recordId) ?? 0),
+        labelKey: args.labelKey ?? undefined,
+      }) as Promise<AsyncIterable<CommittedAssociationEvent>>,
+    resolve: (event, _args, ctx) => {
+      if (event instanceof SubscriberTooSlowError) {
+        throw new GraphQLError(event.message, { extensions: { code: 'SUBSCRIBER_TOO_SLOW' } });
+      }
+      // Each event is read with loaders of its own, at the workspace's metadata version when it
+      // was read (a label created or renamed since the subscription began is seen as it is now).
+      // graphql-js executes a subscription's events one after the other, so this is the event's.
+      ctx.loaders = createLoaders({ ...ctx.viewer, schemaVersion: event.schemaVersion });
+      return event;
+    },
+  }),
+);

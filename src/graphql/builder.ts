@@ -82,5 +82,11 @@ builder.mutationType({
     '(every one implements Error); nothing is changed when it answers an error.',
 });
 
+builder.subscriptionType({
+  description:
+    'Live events, over GraphQL over SSE (send `Accept: text/event-stream`) with the same Authorization header as queries. ' +
+    'Each arrives once it is committed, from whichever process or server made it, in commit order.',
+});
+
 /** The builder's resolved schema types, for helpers that take Pothos builders. */
 export type Types = PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>;

@@ -165,13 +165,26 @@ export class InputGuardPlugin<Types extends SchemaTypes> extends BasePlugin<Type
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): GraphQLFieldResolver<unknown, Types['Context'], object> {
     if (Object.keys(fieldConfig.args).length === 0) return resolver;
-    return (source, args, context, info) => {
-      const field = info.parentType.getFields()[info.fieldName]!;
-      const error = invalidArguments(field.args, args as Record<string, unknown>, (context as { inputLimits?: InputLimits }).inputLimits ?? DEFAULT_INPUT_LIMITS);
-      if (error) throw error;
-      return resolver(source, args, context, info);
-    };
+    return guarded(resolver);
   }
+
+  /** A subscription's arguments are checked when it subscribes, not at each event. */
+  override wrapSubscribe(
+    subscribe: GraphQLFieldResolver<unknown, Types['Context'], object> | undefined,
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ): GraphQLFieldResolver<unknown, Types['Context'], object> | undefined {
+    if (!subscribe || Object.keys(fieldConfig.args).length === 0) return subscribe;
+    return guarded(subscribe);
+  }
+}
+
+function guarded<Context>(resolver: GraphQLFieldResolver<unknown, Context, object>): GraphQLFieldResolver<unknown, Context, object> {
+  return (source, args, context, info) => {
+    const field = info.parentType.getFields()[info.fieldName]!;
+    const error = invalidArguments(field.args, args as Record<string, unknown>, (context as { inputLimits?: InputLimits }).inputLimits ?? DEFAULT_INPUT_LIMITS);
+    if (error) throw error;
+    return resolver(source, args, context, info);
+  };
 }
 
 SchemaBuilder.registerPlugin(pluginName, InputGuardPlugin);

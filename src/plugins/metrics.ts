@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { getOperationAST, type DocumentNode, type ExecutionResult, type OperationTypeNode } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { mapAsyncIterator, type Plugin } from 'graphql-yoga';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { poolStats } from '../db/pools.js';
 import type { StatementCounter } from '../db/statements.js';
@@ -162,12 +162,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       errors.inc({ code: typeof code === 'string' ? errorCode(code, true) : 'UNKNOWN' });
     }
   };
-  async function* countedStream(results: AsyncIterable<ExecutionResult>) {
-    for await (const result of results) {
+  // Not an async generator: a generator's return() waits for its pending next(), so a client that
+  // closes a quiet subscription would never reach the source, which would keep its subscriber.
+  const countedStream = (results: AsyncIterable<ExecutionResult>) =>
+    mapAsyncIterator(results, (result) => {
       countErrors(result);
-      yield result;
-    }
-  }
+      return result;
+    });
 
   // Started with the app, so that GC and event-loop figures cover the whole life of the process.
   const shared = processMetrics();
