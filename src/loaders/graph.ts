@@ -93,14 +93,24 @@ async function widen(
   }
   const degree = (ids: readonly number[]) => Prisma.sql`(SELECT COALESCE(SUM(t."associations"), 0) FROM "RecordLabelTally" t
     WHERE ${inIds(provider, Prisma.sql`t."recordId"`, ids)}${labelIds ? Prisma.sql` AND ${inIds(provider, Prisma.sql`t."labelId"`, labelIds.length ? labelIds : [-1])}` : Prisma.empty})`;
-  // Fewer links first; as many, fewer records; as many, the starting side. Decided once (d),
-  // before either side is read: the other side's scan never starts.
+  // Fewer links first; as many, fewer records; as many, the starting side.
+  const fromFirst = Prisma.sql`(${degree(from)} * 1048576 + ${from.length}) <= (${degree(to)} * 1048576 + ${to.length})`;
+  if (provider === 'sqlite') {
+    // SQLite cannot leave a side unread inside one statement (a condition on constants still
+    // lets it walk that side's index), and a statement costs it no round trip: two statements.
+    const [choice] = await reader.rows<{ fromFirst: unknown }>(Prisma.sql`SELECT ${fromFirst} AS "fromFirst"`);
+    const index = Number(choice!.fromFirst) ? 0 : 1;
+    const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
+      SELECT ${columns} FROM ${sideRows(viewer, index === 0 ? from : to, { labelIds })} ORDER BY s."recordId", s."id" LIMIT ${take}`);
+    return { index, rows: rows.map(parse) };
+  }
+  // PostgreSQL tests the choice once, before either side is read (a one-time filter): the other
+  // side's scan never starts.
   const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
-    WITH d AS (SELECT (${degree(from)} * 1048576 + ${from.length}) <= (${degree(to)} * 1048576 + ${to.length}) AS "fromFirst")
     SELECT * FROM (
-      SELECT 0 AS "k", ${columns} FROM ${sideRows(viewer, from, { labelIds })} WHERE (SELECT "fromFirst" FROM d)
+      SELECT 0 AS "k", ${columns} FROM ${sideRows(viewer, from, { labelIds })} WHERE ${fromFirst}
       UNION ALL
-      SELECT 1 AS "k", ${columns} FROM ${sideRows(viewer, to, { labelIds })} WHERE NOT (SELECT "fromFirst" FROM d)
+      SELECT 1 AS "k", ${columns} FROM ${sideRows(viewer, to, { labelIds })} WHERE NOT ${fromFirst}
     ) w ORDER BY "recordId", "id" LIMIT ${take}`);
   if (rows.length === 0) return { index: 0, rows: [] };
   return { index: Number(rows[0]!.k) === 1 ? 1 : 0, rows: rows.map(parse) };
