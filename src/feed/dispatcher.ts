@@ -2,8 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Webhook } from 'standardwebhooks';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../config.js';
-import { prisma, provider } from '../db/index.js';
-import { databaseFailure } from '../db/errors.js';
+import { prisma, provider, reportDatabaseError } from '../db/index.js';
 import { logger } from '../logger.js';
 import { encodeGlobalId } from '../services/ids.js';
 import { localFeed } from './events.js';
@@ -269,14 +268,18 @@ export function startDispatcher(options: DispatcherOptions = {}): Dispatcher {
       let claimed: Claimed[] = [];
       try {
         claimed = await claim(BATCH_SIZE, lease);
-        await Promise.all(claimed.map((delivery) => attempt(delivery, settings)));
-        if (failing) logger.info('webhook dispatcher resumed');
+        // Every attempt runs to its end (stop() waits for them); the first failure to write one is reported.
+        const outcomes = await Promise.allSettled(claimed.map((delivery) => attempt(delivery, settings)));
+        const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+        if (failed) throw failed.reason;
         failing = false;
       } catch (error) {
-        if (!failing) {
-          const expected = databaseFailure(error) !== null;
-          (expected ? logger.warn : logger.error)('webhook dispatcher: cannot read or write deliveries; retrying', {
-            error: error instanceof Error ? (expected ? error.message : error.stack) : String(error),
+        // The database away is reported once, by the database module; anything else once per streak.
+        if (reportDatabaseError(error)) {
+          logger.debug('webhook dispatcher: database unavailable; retrying', { error: error instanceof Error ? error.message : String(error) });
+        } else if (!failing) {
+          logger.error('webhook dispatcher: cannot read or write deliveries; retrying', {
+            error: error instanceof Error ? error.stack : String(error),
           });
         }
         failing = true;
