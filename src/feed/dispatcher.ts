@@ -157,11 +157,10 @@ export function post(target: string, headers: Record<string, string>, body: stri
         agent: false,
       },
       (res: IncomingMessage) => {
-        // The status is the answer; the body is read and dropped.
-        res.resume();
-        res.on('error', () => undefined);
+        // The status is the answer; the body is never read (a receiver could send one without end).
         finish({ status: res.statusCode ?? 0 });
-        res.on('end', () => req.destroy());
+        res.on('error', () => undefined);
+        req.destroy();
       },
     );
     const timer = setTimeout(() => {
