@@ -90,6 +90,20 @@ query Explore {
     }
   }
 }`,
+  `# Live: association events as they are committed, by this server or any other on the same
+# database. Run this, then run the Link tab (or link anywhere else): each LINKED or UNLINKED
+# event you may see appears here. Filter with associationEvents(recordId: "…", labelKey: "…").
+subscription LiveLinks {
+  associationEvents {
+    id
+    action
+    label { key firstLabel secondLabel }
+    firstRecordId
+    secondRecordId
+    actor { name }
+    at
+  }
+}`,
 ];
 
 /**

@@ -19,13 +19,39 @@ if (!hasChromium) {
 }
 
 /** The tabs GraphiQL opens with, by operation name, in order. */
-const TABS = EXAMPLE_OPERATIONS.map((text) => /^(?:query|mutation) (\w+)/m.exec(text)![1]!);
+const TABS = EXAMPLE_OPERATIONS.map((text) => /^(?:query|mutation|subscription) (\w+)/m.exec(text)![1]!);
+/** The subscription tab: its answer is a stream that stays open, shown event by event. */
+const LIVE_TAB = 'LiveLinks';
+
+/** Unlinks, then links, two demo contacts through the API (whatever they were): two events. */
+async function relinkTwoContacts(url: string, key: string) {
+  const post = async (query: string, variables: Record<string, unknown> = {}) => {
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data?: any; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    return body.data;
+  };
+  const { records } = await post(`{ records(objectKey: "contact", first: 2) { edges { node { id } } } }`);
+  const [first, second] = records.edges.map((edge: { node: { id: string } }) => edge.node.id);
+  await post(`mutation ($a: ID!, $b: ID!) { unlinkRecords(input: { firstRecordId: $a, secondRecordId: $b, labelKeys: ["colleague"] }) { __typename } }`, { a: first, b: second });
+  await post(`mutation ($a: ID!, $b: ID!) { linkRecords(input: { firstRecordId: $a, secondRecordId: $b, labelKeys: ["colleague"] }) { __typename } }`, { a: first, b: second });
+}
 
 const developmentKey = (output: string) => /Development key[^\n]*\n\n {2}(rel_\S+)\n/.exec(output)?.[1] ?? '';
 
-const operationOf = (response: Response) => {
+/** The operation a request sent: in its body (POST), or in its URL (GET: GraphiQL's subscriptions). */
+const operationOf = (response: Response): { operationName?: string; variables?: Record<string, unknown> } => {
   const body = response.request().postData();
-  return body ? (JSON.parse(body) as { operationName?: string; variables?: Record<string, unknown> }) : {};
+  if (body) return JSON.parse(body);
+  const params = new URL(response.url()).searchParams;
+  const query = params.get('query');
+  if (!query) return {};
+  const operationName = params.get('operationName') || /\b(?:query|mutation|subscription)\s+(\w+)/.exec(query)?.[1];
+  return { operationName, variables: JSON.parse(params.get('variables') || '{}') };
 };
 
 describe.skipIf(!hasChromium)('GraphiQL in a browser (development server, demo workspace)', () => {
@@ -66,19 +92,35 @@ describe.skipIf(!hasChromium)('GraphiQL in a browser (development server, demo w
       // pointer click on a tab that is still settling into place may land on its neighbour.
       await page.getByRole('tab').getByRole('button', { name, exact: true }).first().press('Enter');
       await expect.poll(() => page.locator('.graphiql-tab-active .graphiql-tab-button').textContent()).toBe(name);
-      await expect.poll(() => page.locator('.graphiql-query-editor').textContent()).toMatch(new RegExp(`(query|mutation)\\s${name}\\b`));
+      await expect.poll(() => page.locator('.graphiql-query-editor').textContent()).toMatch(new RegExp(`(query|mutation|subscription)\\s${name}\\b`));
       // On a loaded machine a click can land while the editor is still settling and start
       // nothing: click again (a query or the Link mutation repeated is harmless) until it runs.
       let response: Response | undefined;
       for (let attempt = 0; !response && attempt < 4; attempt += 1) {
         [response] = await Promise.all([
           page
-            .waitForResponse((candidate) => candidate.request().method() === 'POST' && operationOf(candidate).operationName === name, { timeout: 20_000 })
+            .waitForResponse(
+              (candidate) => candidate.request().method() === (name === LIVE_TAB ? 'GET' : 'POST') && operationOf(candidate).operationName === name,
+              { timeout: 20_000 },
+            )
             .catch(() => undefined),
           page.getByRole('button', { name: /^Execute query/ }).click(),
         ]);
       }
       if (!response) throw new Error(`the ${name} tab never sent its operation`);
+      if (name === LIVE_TAB) {
+        // Subscribed over SSE (the response's headers are in; its body streams): a link made
+        // elsewhere meanwhile shows up in the result pane.
+        expect(response.headers()['content-type']).toMatch(/^text\/event-stream/);
+        await relinkTwoContacts(url, key);
+        await expect.poll(() => page.locator('.graphiql-response').textContent(), { timeout: 20_000 }).toMatch(/"action":\s*"(UN)?LINKED"/);
+        answers[name] = {
+          status: response.status(),
+          authorization: response.request().headers().authorization,
+          body: { data: { streamed: true } },
+        };
+        continue;
+      }
       answers[name] = {
         status: response.status(),
         authorization: response.request().headers().authorization,

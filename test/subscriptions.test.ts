@@ -93,6 +93,16 @@ describe('Subscription.associationEvents over SSE', () => {
     expect((await live.next()).data!.associationEvents).toMatchObject({ action: 'UNLINKED', firstRecordId: ada, secondRecordId: ben });
   });
 
+  it('GET with the operation in the URL works too (GraphiQL subscribes so)', async () => {
+    const live = await subscribeOverSse(t.app.fetch as never, ENDPOINT, LiveAssociationEventsDocument, { recordId: ada }, ws.apiKey, { method: 'GET' });
+    open.push(live);
+    expect(live.status).toBe(200);
+    await link(ws.gql, ada, cy, ['colleague']);
+    expect((await live.next()).data!.associationEvents).toMatchObject({ action: 'LINKED', label: { key: 'colleague' } });
+    expect(await unlink(ws.gql, ada, cy)).toBe(1);
+    expect((await live.next()).data!.associationEvents).toMatchObject({ action: 'UNLINKED' });
+  });
+
   it('leaves out label and record events: only LINKED and UNLINKED arrive', async () => {
     const live = await subscribe(ws.apiKey);
     await createLabel(ws.gql, { key: 'mentor', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'PAIR', firstLabel: 'Mentor', secondLabel: 'Mentee' });

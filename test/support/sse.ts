@@ -31,16 +31,22 @@ export async function subscribeOverSse(
   query: string | DocumentNode,
   variables: Record<string, unknown> = {},
   apiKey?: string | null,
+  { method = 'POST' }: { method?: 'GET' | 'POST' } = {},
 ): Promise<SseSubscription> {
   const controller = new AbortController();
-  const headers: Record<string, string> = { accept: 'text/event-stream', 'content-type': 'application/json' };
+  const headers: Record<string, string> = { accept: 'text/event-stream' };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-  const response = await fetchFn(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ query: typeof query === 'string' ? query : print(query), variables }),
-    signal: controller.signal,
-  });
+  const text = typeof query === 'string' ? query : print(query);
+  // GET carries the operation in the URL, as GraphiQL sends subscriptions.
+  const response =
+    method === 'GET'
+      ? await fetchFn(`${url}?${new URLSearchParams({ query: text, variables: JSON.stringify(variables) })}`, { headers, signal: controller.signal })
+      : await fetchFn(url, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ query: text, variables }),
+          signal: controller.signal,
+        });
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
