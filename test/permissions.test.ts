@@ -449,7 +449,21 @@ describe('admin-only mutations', () => {
     ['createApiKey', 'CreateApiKeyInput', async () => ({ userId: gid('User', ws.userId), name: 'stolen' })],
     ['revokeApiKey', 'RevokeApiKeyInput', async () => ({ id: (await createApiKey(admin, gid('User', ws.userId))).id })],
     ['setObjectPermission', 'SetObjectPermissionInput', async () => ({ userId: assigned.id, objectKey: 'contact', access: 'ALL' })],
+    ['createWebhookEndpoint', 'CreateWebhookEndpointInput', async () => ({ url: 'https://hooks.example.com/relate', eventTypes: [] })],
+    ['updateWebhookEndpoint', 'UpdateWebhookEndpointInput', async () => ({ id: gid('WebhookEndpoint', (await endpoint()).id), enabled: true })],
+    ['deleteWebhookEndpoint', 'DeleteWebhookEndpointInput', async () => ({ id: gid('WebhookEndpoint', (await endpoint()).id) })],
+    ['redeliverWebhook', 'RedeliverWebhookInput', async () => ({ deliveryId: gid('WebhookDelivery', (await delivery()).id) })],
   ];
+  /** A disabled endpoint of the workspace (written directly: nothing is ever posted to it). */
+  const endpoint = () =>
+    prisma.webhookEndpoint.create({ data: { workspaceId: ws.workspaceId, url: 'https://hooks.example.com/relate', secret: 'whsec_dGVzdA==', enabled: false } });
+  /** A FAILED delivery of a logged event to such an endpoint. */
+  const delivery = async () => {
+    const event = await prisma.associationEvent.create({ data: { workspaceId: ws.workspaceId, action: 'LABEL_UPDATED', labelKey: 'spouse' } });
+    return prisma.webhookDelivery.create({
+      data: { endpointId: (await endpoint()).id, eventId: event.id, eventType: 'label.updated', status: 'FAILED', attempts: 1, nextAttemptAt: null },
+    });
+  };
 
   const snapshot = async () => ({
     graph: data(
@@ -462,6 +476,7 @@ describe('admin-only mutations', () => {
     users: await prisma.user.findMany({ where: { workspaceId: ws.workspaceId }, orderBy: { id: 'asc' } }),
     keys: await prisma.apiKey.findMany({ where: { workspaceId: ws.workspaceId }, orderBy: { id: 'asc' } }),
     permissions: await prisma.objectPermission.findMany({ orderBy: { id: 'asc' } }),
+    webhooks: await prisma.webhookEndpoint.findMany({ where: { workspaceId: ws.workspaceId }, include: { deliveries: true }, orderBy: { id: 'asc' } }),
   });
 
   it('answer ForbiddenError in the result union for USER keys, and change nothing', async () => {
@@ -486,6 +501,7 @@ describe('admin-only mutations', () => {
       [
         'createApiKey', 'createAssociationLabel', 'createObject', 'createUser', 'deleteAssociationLabel', 'deleteObject',
         'revokeApiKey', 'setObjectPermission', 'updateAssociationLabel', 'updateAssociationLimits', 'updateObject',
+        'createWebhookEndpoint', 'updateWebhookEndpoint', 'deleteWebhookEndpoint', 'redeliverWebhook',
       ].sort(),
     );
   });
