@@ -393,10 +393,14 @@ beforeAll(async () => {
   schema = buildClientSchema(introspection as unknown as IntrospectionQuery);
 });
 
-/** The fields of every type with an entry point, plus Query and Mutation. */
+/**
+ * The fields of every type with an entry point, plus Query and Mutation. Subscription is probed
+ * over its own transport in test/subscriptions.test.ts (another workspace's, a hidden and a
+ * missing recordId each match nothing).
+ */
 function probedParents(): GraphQLObjectType[] {
   return Object.values(schema.getTypeMap()).filter(
-    (type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__'),
+    (type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__') && type.name !== 'Subscription',
   );
 }
 
