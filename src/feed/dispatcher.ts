@@ -5,7 +5,7 @@ import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../config.js';
 import { prisma, provider, reportDatabaseError } from '../db/index.js';
 import { logger } from '../logger.js';
 import { encodeGlobalId } from '../services/ids.js';
-import { localFeed } from './events.js';
+import { onFeedCommitted } from './bus.js';
 import { refusedLiteralHost, safeLookup } from './targets.js';
 
 /**
@@ -20,9 +20,10 @@ import { refusedLiteralHost, safeLookup } from './targets.js';
  * the claim's write transaction is exclusive (BEGIN IMMEDIATE). A process that dies mid-attempt
  * leaves a lease that expires: the delivery is attempted again (at least once, never lost).
  *
- * It wakes when this process commits feed events (localFeed) or is woken (wakeDispatcher: a
- * redelivery, another process's NOTIFY), and polls every POLL_INTERVAL otherwise, which is what
- * picks up retries that come due and other processes' writes.
+ * It wakes on every committed feed write of any process or server (feed/bus.ts onFeedCommitted:
+ * this process's commits, PostgreSQL NOTIFY, SQLite's tail of the log) or when woken
+ * (wakeDispatcher: a redelivery), and polls every POLL_INTERVAL otherwise, which is what picks
+ * up retries that come due.
  *
  * Timestamps are compared in the database against values the process writes (never against the
  * database's own clock or column defaults), through Prisma's client on SQLite.
@@ -297,13 +298,15 @@ export function startDispatcher(options: DispatcherOptions = {}): Dispatcher {
     async stop() {
       stopped = true;
       running.delete(dispatcher);
-      localFeed.off('committed', onCommitted);
+      stopListening();
       wakeUp?.();
       await done;
     },
   };
-  const onCommitted = () => dispatcher.wake();
-  localFeed.on('committed', onCommitted);
+  // Every committed feed write wakes it: this process's, and other processes' and servers'
+  // (PostgreSQL NOTIFY, SQLite's tail of the log), so a delivery is sent at once by whichever
+  // process claims it first, instead of at the next poll.
+  const stopListening = onFeedCommitted(() => dispatcher.wake());
   running.add(dispatcher);
   const done = loop();
   return dispatcher;
