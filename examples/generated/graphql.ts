@@ -160,7 +160,7 @@ export type DeleteWebhookEndpointInput = {
 
 /** What kind of expected failure an error is. */
 export type ErrorCode =
-  /** The change clashes with existing data: a taken key or email, an object still in use (ConflictError). */
+  /** The change clashes with existing data: a taken key, email or unique value, an object still in use (ConflictError), duplicates that keep a field from becoming unique (DuplicateValuesError). */
   | 'CONFLICT'
   /** Your role or record access does not allow it (ForbiddenError). */
   | 'FORBIDDEN'
@@ -185,6 +185,8 @@ export type FieldInput = {
   required?: InputMaybe<Scalars['Boolean']['input']>;
   /** What its values must be. */
   type: FieldType;
+  /** Default false. True makes it the object's unique field: at most one per object, not BOOLEAN, values of at most 255 characters. */
+  unique?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** The type of a field: what its values in a record's properties must be. */
@@ -304,6 +306,8 @@ export type UpdateObjectInput = {
   pluralName?: InputMaybe<Scalars['String']['input']>;
   /** A new name of one record, 1 to 200 characters (trimmed). */
   singularName?: InputMaybe<Scalars['String']['input']>;
+  /** The key of an existing field to make the object's unique field (e.g. `email` of `contact`), when the object has none and no two records share a value of it. */
+  uniqueField?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Changes to a record; what is left out stays as it is. */

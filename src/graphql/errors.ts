@@ -1,6 +1,7 @@
 import {
   ConflictError,
   DomainError,
+  DuplicateValuesError,
   ERROR_CODES,
   ForbiddenError,
   LabelInUseError,
@@ -20,7 +21,11 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
     LIMIT_EXCEEDED: { description: 'The change would go over an association limit or a cardinality (LimitExceededError).' },
     LABEL_IN_USE: { description: 'The label still has associations (LabelInUseError).' },
     OBJECT_MISMATCH: { description: "The records are not of the label's objects (ObjectMismatchError)." },
-    CONFLICT: { description: 'The change clashes with existing data: a taken key or email, an object still in use (ConflictError).' },
+    CONFLICT: {
+      description:
+        'The change clashes with existing data: a taken key, email or unique value, an object still in use (ConflictError), ' +
+        'duplicates that keep a field from becoming unique (DuplicateValuesError).',
+    },
   } satisfies Record<(typeof ERROR_CODES)[number], { description: string }>,
 });
 
@@ -68,7 +73,13 @@ errorType(LabelInUseError, 'The label still has associations: unlink them or del
   associationCount: t.int({ description: 'Associations still using the label.', resolve: (e) => e.associationCount }),
 }));
 errorType(ObjectMismatchError, "The records do not belong to the label's objects.");
-errorType(ConflictError, 'The change conflicts with existing data (a taken key or email, an object still in use).');
+errorType(ConflictError, 'The change conflicts with existing data (a taken key, email or unique value, an object still in use).');
+errorType(DuplicateValuesError, "A field cannot become its object's unique field: records already share values of it (code CONFLICT).", (t) => ({
+  // Nullable like ValidationError.field, so that one selection can ask both for `field`.
+  field: t.string({ nullable: true, description: 'The key of the field.', resolve: (e) => e.field }),
+  duplicateValues: t.int({ description: 'Distinct values held by more than one record.', resolve: (e) => e.duplicateValues }),
+  duplicateRecords: t.int({ description: 'Records holding one of those values.', resolve: (e) => e.duplicateRecords }),
+}));
 
 const ERROR_CLASSES = [
   ValidationError,
@@ -83,11 +94,12 @@ const ERROR_CLASSES = [
 /**
  * Options for a mutation field: its result is the union `<Name>Result` of its success type and
  * every error type, so clients can handle any failure through `... on Error { code message }`.
+ * `moreErrors`: error types that only this mutation answers.
  */
-export function resultUnion(mutationName: string) {
+export function resultUnion(mutationName: string, moreErrors: (new (...args: any[]) => DomainError)[] = []) {
   const name = mutationName[0]!.toUpperCase() + mutationName.slice(1);
   return {
-    types: ERROR_CLASSES,
+    types: [...ERROR_CLASSES, ...moreErrors],
     directResult: true as const,
     union: { name: `${name}Result`, description: `What ${mutationName} answers: ${name}Success, or an error type (each implements Error).` },
   };

@@ -1,5 +1,6 @@
 import type { Field, ObjectModel } from '../db/generated/sqlite/client.js';
 import { encodeGlobalId } from '../services/ids.js';
+import { DuplicateValuesError } from '../services/errors.js';
 import { createObject, deleteObject, updateObject } from '../services/objects.js';
 import { builder } from './builder.js';
 import { pageArgs } from './connection.js';
@@ -29,6 +30,11 @@ const FieldRef = builder.objectRef<Field>('Field').implement({
     name: t.exposeString('name', { description: 'The name shown to people.' }),
     type: t.field({ type: FieldTypeEnum, description: 'What its values must be.', resolve: (field) => field.type }),
     required: t.exposeBoolean('required', { description: 'True when every record must have a value (not an empty string).' }),
+    unique: t.exposeBoolean('unique', {
+      description:
+        "True for the object's unique field (at most one): no two of its records share a value (emails compared without case), " +
+        'and `recordByUniqueValue` finds a record by it.',
+    }),
   }),
 });
 
@@ -91,6 +97,10 @@ const FieldInput = builder.inputType('FieldInput', {
     required: t.boolean({
       description: 'Default false. A field added later to `contact` or to an object that has records cannot be required.',
     }),
+    unique: t.boolean({
+      description:
+        "Default false. True makes it the object's unique field: at most one per object, not BOOLEAN, values of at most 255 characters.",
+    }),
   }),
 });
 
@@ -112,6 +122,11 @@ const UpdateObjectInput = builder.inputType('UpdateObjectInput', {
     singularName: t.string({ description: 'A new name of one record, 1 to 200 characters (trimmed).' }),
     pluralName: t.string({ description: 'A new name of several records, 1 to 200 characters (trimmed).' }),
     addFields: t.field({ type: [FieldInput], description: 'Fields to add after the existing ones, with new keys.' }),
+    uniqueField: t.string({
+      description:
+        "The key of an existing field to make the object's unique field (e.g. `email` of `contact`), when the object has none " +
+        'and no two records share a value of it.',
+    }),
   }),
 });
 
@@ -137,7 +152,7 @@ builder.mutationFields((t) => ({
   createObject: t.field({
     description:
       'Creates a custom object (admin only). ' +
-      'Errors: FORBIDDEN, VALIDATION (key, names, fields or primaryProperty), CONFLICT (the key is taken).',
+      'Errors: FORBIDDEN, VALIDATION (key, names, fields, more than one unique field, or primaryProperty), CONFLICT (the key is taken).',
     type: objectSuccess('CreateObjectSuccess', 'The object was created.'),
     errors: resultUnion('createObject'),
     args: { input: t.arg({ type: CreateObjectInput, required: true, description: 'The object to create.' }) },
@@ -145,10 +160,11 @@ builder.mutationFields((t) => ({
   }),
   updateObject: t.field({
     description:
-      'Renames an object or adds fields (admin only); existing fields do not change. ' +
-      'Errors: FORBIDDEN, VALIDATION (names or fields), NOT_FOUND (id).',
+      'Renames an object, adds fields or makes one field unique (admin only); existing fields do not change otherwise. ' +
+      'Errors: FORBIDDEN, VALIDATION (names, fields, a second unique field, a value too long to be unique), NOT_FOUND (id), ' +
+      'DuplicateValuesError (records share values of uniqueField).',
     type: objectSuccess('UpdateObjectSuccess', 'The object was changed.'),
-    errors: resultUnion('updateObject'),
+    errors: resultUnion('updateObject', [DuplicateValuesError]),
     args: { input: t.arg({ type: UpdateObjectInput, required: true, description: 'The object and its changes.' }) },
     resolve: (_root, { input }, ctx) => updateObject(ctx.viewer, { ...input, id: idOf('Object', input.id) }),
   }),

@@ -4,6 +4,7 @@ import { isWhole, type AnyRecord, type AssociationShape, type RecordListFilter, 
 import { encodeGlobalId } from '../services/ids.js';
 import { parseProperties } from '../services/properties.js';
 import { createRecord, deleteRecord, updateRecord } from '../services/records.js';
+import { lookupValue, uniqueFieldOf, visibleRecordByUniqueValue } from '../services/unique.js';
 import { AssociationEventConnectionRef, associationEvents } from './association-event.js';
 import { AssociationLabelRef, AssociationRef, ObjectRef, RECORD_DETAIL_FIELDS, RecordRef } from './refs.js';
 import { builder } from './builder.js';
@@ -274,6 +275,23 @@ builder.queryFields((t) => ({
       return id === null ? null : ctx.loaders.record.load(id);
     },
   }),
+  recordByUniqueValue: t.field({
+    type: RecordRef,
+    nullable: true,
+    description:
+      "A record by the value of its object's unique field (emails compared without case, numbers by value); null when the " +
+      'object is unknown or has no unique field, or no record you can see has that value.',
+    args: {
+      objectKey: t.arg.string({ required: true, description: 'The object, by key (e.g. `contact`).' }),
+      value: t.arg.string({ required: true, description: 'The value of its unique field (a number as text).' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const object = (await ctx.loaders.objects()).byKey.get(args.objectKey);
+      const field = object && uniqueFieldOf(await ctx.loaders.fields.load(object.id));
+      const value = field ? lookupValue(field.type, args.value) : null;
+      return object && value !== null ? visibleRecordByUniqueValue(ctx.viewer, object.id, value) : null;
+    },
+  }),
   records: t.field({
     type: RecordConnectionRef,
     description: 'The records of an object that you can see, in creation order; empty for an unknown object.',
@@ -348,7 +366,8 @@ builder.mutationFields((t) => ({
   createRecord: t.field({
     description:
       'Creates a record of an object. Errors: VALIDATION (properties), NOT_FOUND (objectKey or ownerId), ' +
-      'FORBIDDEN (no access to the object, or another owner than you under ASSIGNED access).',
+      'FORBIDDEN (no access to the object, or another owner than you under ASSIGNED access), ' +
+      "CONFLICT (another record has its unique field's value).",
     type: recordSuccess('CreateRecordSuccess', 'The record was created.'),
     errors: resultUnion('createRecord'),
     args: { input: t.arg({ type: CreateRecordInput, required: true, description: 'The record to create.' }) },
@@ -358,7 +377,7 @@ builder.mutationFields((t) => ({
   updateRecord: t.field({
     description:
       "Changes a record's properties (merged) or owner. Errors: VALIDATION (properties), NOT_FOUND (id or ownerId), " +
-      'FORBIDDEN (another owner than you, or none, under ASSIGNED access).',
+      "FORBIDDEN (another owner than you, or none, under ASSIGNED access), CONFLICT (another record has its unique field's value).",
     type: recordSuccess('UpdateRecordSuccess', 'The record was changed.'),
     errors: resultUnion('updateRecord'),
     args: { input: t.arg({ type: UpdateRecordInput, required: true, description: 'The record and its changes.' }) },

@@ -125,8 +125,8 @@ export function sideRows(viewer: Viewer, recordIds: readonly number[], filter: R
     WHERE r."id" = s."relatedId" AND ${visibleRecordSql(viewer, 'r')}${object ?? Prisma.empty}`;
 }
 
-/** A record as the API reads it: every column but `searchText`, which only filters read. */
-export type RecordRow = Omit<RecordModel, 'searchText'>;
+/** A record as the API reads it: every column but `searchText` and `uniqueValue`, which only lookups read. */
+export type RecordRow = Omit<RecordModel, 'searchText' | 'uniqueValue'>;
 
 /** A record's columns, in the order a record tuple lists them. */
 const RECORD_FIELDS = ['id', 'workspaceId', 'objectId', 'properties', 'displayName', 'ownerId', 'createdAt', 'updatedAt'] as const;

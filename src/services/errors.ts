@@ -87,6 +87,23 @@ export class ConflictError extends DomainError {
   readonly code = 'CONFLICT';
 }
 
+/** A field cannot become unique: records of its object already share values of it. */
+export class DuplicateValuesError extends DomainError {
+  readonly code = 'CONFLICT';
+  constructor(
+    readonly field: string,
+    /** Distinct values held by more than one record. */
+    readonly duplicateValues: number,
+    /** Records holding one of those values. */
+    readonly duplicateRecords: number,
+  ) {
+    super(
+      `"${field}" cannot be unique: ${duplicateRecords} records share ${duplicateValues} value(s). ` +
+        'Change or remove the duplicates first.',
+    );
+  }
+}
+
 /** Runs one item of a list input, tagging any domain error with the item's index. */
 export async function atIndex<T>(index: number, fn: () => Promise<T>): Promise<T> {
   try {

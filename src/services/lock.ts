@@ -17,6 +17,19 @@ export async function lockWorkspace(tx: Tx, workspaceId: number): Promise<void> 
 }
 
 /**
+ * Record writes of one object against a change of its unique field (services/unique.ts). Every
+ * create or update of a record takes the object's lock shared, so they never wait for each other;
+ * making a field unique takes it exclusive, so it sees every committed record and no write can
+ * read the fields before the change and commit after it. PostgreSQL only: SQLite's write
+ * transactions are exclusive already.
+ */
+export async function lockObjectRecords(tx: Tx, objectId: number, mode: 'shared' | 'exclusive'): Promise<void> {
+  if (provider !== 'postgresql') return;
+  if (mode === 'shared') await tx.$queryRaw`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock_shared(7320, ${objectId}::int)) AS l`;
+  else await tx.$queryRaw`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7320, ${objectId}::int)) AS l`;
+}
+
+/**
  * A transaction holding the workspace's write lock. Once it commits, a write that recorded feed
  * events is announced to this process's listeners (feed/events.ts; other processes hear NOTIFY).
  */

@@ -1,9 +1,10 @@
 import type { FieldType } from '../db/generated/sqlite/enums.js';
 import { prisma, type Tx } from '../db/index.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
-import { lockedTransaction } from './lock.js';
+import { lockedTransaction, lockObjectRecords } from './lock.js';
 import { bumpSchemaVersion } from './metadata.js';
 import type { FieldDef } from './properties.js';
+import { checkUniqueType, makeFieldUnique, uniqueFieldOf } from './unique.js';
 import { requireAdmin, type Viewer } from './viewer.js';
 
 export const CONTACT_KEY = 'contact';
@@ -56,18 +57,33 @@ export interface FieldInput {
   name: string;
   type: FieldType;
   required?: boolean | null;
+  unique?: boolean | null;
 }
 
-function checkFields(inputs: readonly FieldInput[], existing: readonly string[], path: string): FieldDef[] {
-  const seen = new Set(existing);
+/**
+ * Checks new fields against each other and the object's existing ones: keys (`id` is the record's
+ * own column in exports and imports), and at most one unique field in all.
+ */
+function checkFields(inputs: readonly FieldInput[], existing: readonly FieldDef[], path: string): FieldDef[] {
+  const seen = new Set(existing.map((field) => field.key));
+  let unique = uniqueFieldOf(existing)?.key;
   return inputs.map((input, index) => {
     const field = `${path}.${index}.key`;
     if (!FIELD_KEY.test(input.key)) {
       throw new ValidationError(`Field keys match ^[a-zA-Z][a-zA-Z0-9_]{0,63}$; got "${input.key}".`, field).atIndex(index);
     }
+    if (input.key === 'id') throw new ValidationError('"id" is reserved for the record\'s id; choose another field key.', field).atIndex(index);
     if (seen.has(input.key)) throw new ValidationError(`Duplicate field key "${input.key}".`, field).atIndex(index);
     seen.add(input.key);
-    return { key: input.key, name: requireText(input.name, `${path}.${index}.name`), type: input.type, required: input.required ?? false };
+    const checked = { key: input.key, name: requireText(input.name, `${path}.${index}.name`), type: input.type, required: input.required ?? false };
+    if (!input.unique) return checked;
+    const uniquePath = `${path}.${index}.unique`;
+    if (unique !== undefined) {
+      throw new ValidationError(`An object has at most one unique field, and "${unique}" is unique already.`, uniquePath).atIndex(index);
+    }
+    checkUniqueType(checked, uniquePath);
+    unique = input.key;
+    return { ...checked, unique: true };
   });
 }
 
@@ -113,18 +129,29 @@ export async function findObjectByKey(db: Tx, viewer: Viewer, key: string) {
 
 export async function updateObject(
   viewer: Viewer,
-  input: { id: number | null; singularName?: string | null; pluralName?: string | null; addFields?: FieldInput[] | null },
+  input: {
+    id: number | null;
+    singularName?: string | null;
+    pluralName?: string | null;
+    addFields?: FieldInput[] | null;
+    uniqueField?: string | null;
+  },
 ) {
   requireAdmin(viewer);
   return prisma.$transaction(async (tx) => {
     const object = await findObject(tx, viewer, input.id);
+    // Changes to one object's fields, and its records' writes, wait for each other: two requests
+    // cannot each add a unique field (or a field of the same key) having read the fields before.
+    await lockObjectRecords(tx, object.id, 'exclusive');
     const existing = await tx.field.findMany({ where: { objectId: object.id }, orderBy: { position: 'asc' } });
-    const added = checkFields(input.addFields ?? [], existing.map((field) => field.key), 'addFields');
+    const makeUnique = input.uniqueField == null ? undefined : existingUniqueCandidate(existing, input.uniqueField);
+    const added = checkFields(input.addFields ?? [], makeUnique ? [...existing, { ...makeUnique, unique: true }] : existing, 'addFields');
     if (object.standard && added.some((field) => field.required)) {
       throw new ValidationError('Fields added to a standard object cannot be required.', 'addFields');
     }
     const withRecords = added.some((field) => field.required) && (await tx.recordModel.count({ where: { objectId: object.id }, take: 1 })) > 0;
     if (withRecords) throw new ValidationError('A required field cannot be added to an object that has records.', 'addFields');
+    if (makeUnique && !makeUnique.unique) await makeFieldUnique(tx, object, makeUnique);
     await bumpSchemaVersion(tx, viewer.workspaceId);
     return tx.objectModel.update({
       where: { id: object.id },
@@ -135,6 +162,18 @@ export async function updateObject(
       },
     });
   });
+}
+
+/** The existing field `uniqueField` names, if it may become (or already is) the unique field. */
+function existingUniqueCandidate<F extends FieldDef>(existing: readonly F[], key: string): F {
+  const field = existing.find((candidate) => candidate.key === key);
+  if (!field) throw new ValidationError(`The object has no field "${key}".`, 'uniqueField');
+  const unique = uniqueFieldOf(existing);
+  if (unique && unique !== field) {
+    throw new ValidationError(`An object has at most one unique field, and "${unique.key}" is unique already.`, 'uniqueField');
+  }
+  checkUniqueType(field, 'uniqueField');
+  return field;
 }
 
 export async function deleteObject(viewer: Viewer, id: number | null) {

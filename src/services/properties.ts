@@ -6,6 +6,8 @@ export interface FieldDef {
   name: string;
   type: FieldType;
   required: boolean;
+  /** The object's unique field (services/unique.ts); at most one per object. */
+  unique?: boolean;
 }
 
 export type Properties = Record<string, string | number | boolean>;

@@ -4,7 +4,8 @@ import { CONTACT_KEY, findObjectByKey } from './objects.js';
 import { parseProperties, validateProperties, type Properties } from './properties.js';
 import { recordSnapshotSelect } from '../feed/events.js';
 import { removeAssociations } from './links.js';
-import { lockedTransaction } from './lock.js';
+import { lockedTransaction, lockObjectRecords } from './lock.js';
+import { uniqueConflict, uniqueValueOf } from './unique.js';
 import { accessTo, isRestricted, type Viewer } from './viewer.js';
 import { visibleRecordWhere } from './visibility.js';
 
@@ -57,17 +58,18 @@ export async function createRecord(
     // A user who only sees their own records owns what they create.
     const ownerId = input.ownerId ?? (accessTo(viewer, object.id) === 'ASSIGNED' ? viewer.userId : null);
     await checkOwner(tx, viewer, object, ownerId);
+    await lockObjectRecords(tx, object.id, 'shared');
     const fields = await tx.field.findMany({ where: { objectId: object.id } });
     const properties = validateProperties(fields, input.properties);
-    return tx.recordModel.create({
-      data: {
-        workspaceId: viewer.workspaceId,
-        objectId: object.id,
-        ownerId,
-        properties: JSON.stringify(properties),
-        ...describeRecord(object, properties),
-      },
-    });
+    const data = {
+      workspaceId: viewer.workspaceId,
+      objectId: object.id,
+      ownerId,
+      properties: JSON.stringify(properties),
+      uniqueValue: uniqueValueOf(fields, properties),
+      ...describeRecord(object, properties),
+    };
+    return tx.recordModel.create({ data }).catch(uniqueConflict(object.key, fields));
   });
 }
 
@@ -77,6 +79,7 @@ export async function updateRecord(
 ) {
   return prisma.$transaction(async (tx) => {
     const record = await findVisibleRecord(tx, viewer, input.id);
+    await lockObjectRecords(tx, record.objectId, 'shared');
     const object = await tx.objectModel.findUniqueOrThrow({ where: { id: record.objectId }, include: { fields: true } });
     checkWritable(viewer, object);
     await checkOwner(tx, viewer, object, input.ownerId);
@@ -84,14 +87,13 @@ export async function updateRecord(
       throw new ForbiddenError('You may only assign records of this object to yourself.');
     }
     const properties = validateProperties(object.fields, input.properties ?? {}, parseProperties(record.properties));
-    return tx.recordModel.update({
-      where: { id: record.id },
-      data: {
-        ownerId: input.ownerId,
-        properties: JSON.stringify(properties),
-        ...describeRecord(object, properties),
-      },
-    });
+    const data = {
+      ownerId: input.ownerId,
+      properties: JSON.stringify(properties),
+      uniqueValue: uniqueValueOf(object.fields, properties),
+      ...describeRecord(object, properties),
+    };
+    return tx.recordModel.update({ where: { id: record.id }, data }).catch(uniqueConflict(object.key, object.fields));
   });
 }
 
