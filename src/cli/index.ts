@@ -9,6 +9,7 @@ import { migrate } from '../db/migrate.js';
 import { issueApiKey } from '../services/api-keys.js';
 import { seedDemo } from '../services/demo.js';
 import { DomainError } from '../services/errors.js';
+import { EXPORT_FORMATS, exportAssociations, exportRecords, type ExportFormat } from '../services/export.js';
 import { decodeGlobalId, encodeGlobalId, parseRowId, type NodeType } from '../services/ids.js';
 import { createUser, createWorkspace } from '../services/workspaces.js';
 
@@ -24,6 +25,11 @@ Commands:
   seed --demo                               the "Demo" workspace with sample data; prints its admin key
   seed --scale N                            benchmark data: N contacts and ~4·N associations
   schema print [--write]                    the GraphQL SDL (--write: to schema/schema.graphql)
+  export records --workspace ID --object KEY [--format csv|ndjson]
+                                            an object's records, to stdout (default csv)
+  export associations --workspace ID [--label KEY] [--object KEY] [--format csv|ndjson]
+                                            the workspace's associations (of one label, of one
+                                            object's labels), to stdout
 
 The database is DATABASE_URL (default file:./data/relate.db); postgres:// selects PostgreSQL.`;
 
@@ -81,6 +87,9 @@ export async function main(argv: string[]): Promise<void> {
       demo: { type: 'boolean' },
       scale: { type: 'string' },
       write: { type: 'boolean' },
+      object: { type: 'string' },
+      label: { type: 'string' },
+      format: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -159,6 +168,29 @@ export async function main(argv: string[]): Promise<void> {
       } else {
         process.stdout.write(`${sdl}\n`);
       }
+      return;
+    }
+    case 'export records':
+    case 'export associations': {
+      const workspaceId = idArg(values.workspace, 'Workspace', 'workspace');
+      const format = (values.format ?? 'csv').toLowerCase() as ExportFormat;
+      if (!EXPORT_FORMATS.includes(format)) throw new UsageError('--format must be csv or ndjson');
+      if (command === 'export records' && !values.object) throw new UsageError('--object is required');
+      if (command === 'export records' && values.label) throw new UsageError('--label applies to export associations');
+      // The reader went away (`relate export … | head`): there is nothing more to write, and that
+      // is not a failure. (Without a listener the 'error' event would end the process with a stack.)
+      process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EPIPE') process.exit(0);
+        process.stderr.write(`relate: cannot write the export (${error.message})\n`);
+        process.exit(1);
+      });
+      await withDatabase(() =>
+        command === 'export records'
+          ? exportRecords(process.stdout, { workspaceId, objectKey: values.object!, format })
+          : exportAssociations(process.stdout, { workspaceId, labelKey: values.label, objectKey: values.object, format }),
+      ).catch((error: unknown) => {
+        if ((error as { code?: unknown } | null)?.code !== 'EPIPE') throw error;
+      });
       return;
     }
     default:
