@@ -52,7 +52,7 @@ export interface Stored {
   present: Set<string>;
 }
 
-/** A workspace's limits, labels, associations, events and record ids, as stored. */
+/** A workspace's limits, labels, associations, association events (LINKED, UNLINKED) and record ids, as stored. */
 export async function readStored(raw: RawReader, workspaceId: number): Promise<Stored> {
   const [limits] = await raw.all<Stored['limits']>(
     `SELECT "maxRecordsPerLabel", "maxAssociationsPerContact", "maxLabelsPerObjectPair" FROM "Workspace" WHERE "id" = ${workspaceId}`,
@@ -68,7 +68,7 @@ export async function readStored(raw: RawReader, workspaceId: number): Promise<S
   );
   const events = await raw.all<Stored['events'][number]>(
     `SELECT "id", "action", "labelId", "associationId", "firstRecordId", "secondRecordId"
-       FROM "AssociationEvent" WHERE "workspaceId" = ${workspaceId} ORDER BY "id"`,
+       FROM "AssociationEvent" WHERE "workspaceId" = ${workspaceId} AND "action" IN ('LINKED', 'UNLINKED') ORDER BY "id"`,
   );
   const records = new Set((await raw.all<{ id: number }>(`SELECT "id" FROM "Record" WHERE "workspaceId" = ${workspaceId}`)).map((r) => r.id));
   const keyById = new Map(labels.map((l) => [l.id, l.key]));
