@@ -3,7 +3,8 @@
  * production mode) and drives it over HTTP with autocannon at a fixed concurrency.
  * Reports requests/s, p50/p99 latency and SQL statements per request for Q1–Q3, M1 and the limit
  * usage reads L1–L2 (as the admin and as a restricted user), the bare-driver baseline for Q2, and
- * Q1–Q5 and L1–L2 at N and 10·N (Q4–Q5, graph exploration, only there). Runs on SQLite, and on PostgreSQL when
+ * Q1–Q5 and L1–L2 at N and 10·N (Q4–Q5, graph exploration, only there), and the change feed at N
+ * (webhooks, subscriptions and their cost to the write path: bench/feed.ts). Runs on SQLite, and on PostgreSQL when
  * BENCH_DATABASE_URL or TEST_DATABASE_URL is set.
  * Writes docs/benchmarks.md.
  *
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { benchFeed, feedSection, type FeedReport } from './feed.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -263,6 +265,10 @@ async function runServer(url: string) {
     // set too high to refuse anything; the limiter still counts every request, so its cost is in
     // the figures.
     RELATE_RATE_LIMIT: String(Number.MAX_SAFE_INTEGER),
+    // The change feed's webhooks go to a receiver in this process, on the loopback address, which
+    // holds some unanswered for a while (bench/feed.ts).
+    RELATE_WEBHOOK_ALLOW_PRIVATE: 'true',
+    RELATE_WEBHOOK_TIMEOUT: '120',
     LOG_LEVEL: 'info',
   });
   const endpoint = await listening(child);
@@ -285,6 +291,7 @@ interface DatabaseReport {
   results: Measured[];
   baseline: Measured;
   flat: { name: string; atN: Measured; at10N: Measured }[];
+  feed: FeedReport;
 }
 
 /** The baseline must give Relate's answer, or the ratio compares different work. */
@@ -382,7 +389,17 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
         flat.push({ name, atN, at10N });
       }
     }
-    return { kind, seeded, seedSeconds, bigSeedSeconds, results, baseline, flat };
+    // Last, so that nothing it leaves (its contacts, events and webhook deliveries) is in the figures above.
+    const feed = await benchFeed({
+      url: server.endpoint,
+      adminApiKey: admin,
+      quietContactIds: seeded.quietContactIds,
+      measureM1: (name) => measure(name, server.endpoint, admin, [{ query: LINK, variables: pair }, { query: UNLINK, variables: pair }]),
+      connections: CONNECTIONS,
+      duration: DURATION,
+      log,
+    });
+    return { kind, seeded, seedSeconds, bigSeedSeconds, results, baseline, flat, feed };
   } finally {
     for (const server of servers) await server.stop();
     for (const db of databases) await db.drop();
@@ -409,6 +426,7 @@ function report(reports: DatabaseReport[]): string {
     '- **Q5 path**: `path(maxHops: 6)` with its records and associations, from the typical contact to a contact 3–4 hops away (found through the API when the data is seeded), and to a contact with no links (no path within 6).',
     '- **restricted user**: a USER with ASSIGNED access to contacts (owns every tenth) and NONE to deals.',
     '- **SQL statements** per request include the one that authenticates the key, measured after the warm-up (objects and labels are then cached per worker until a schema change).',
+    '- **Change feed**: webhooks, subscriptions and what they cost the write path, at N (its own section below).',
     '',
   ];
   for (const r of reports) {
@@ -444,6 +462,7 @@ function report(reports: DatabaseReport[]): string {
       );
     }
   }
+  lines.push(...feedSection(reports.map((r) => ({ name: r.kind === 'sqlite' ? 'SQLite' : 'PostgreSQL', feed: r.feed }))));
   return lines.join('\n');
 }
 
