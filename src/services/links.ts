@@ -2,7 +2,7 @@ import type { Association, AssociationLabel, ObjectModel } from '../db/generated
 import { Prisma, provider, type Tx } from '../db/index.js';
 import { inIds } from '../db/reader.js';
 import { recordEvents, type AssociationSnapshot, type FeedEvent } from '../feed/events.js';
-import { LimitExceededError, NotFoundError, ObjectMismatchError, ValidationError, atIndex } from './errors.js';
+import { DomainError, LimitExceededError, NotFoundError, ObjectMismatchError, ValidationError, atIndex } from './errors.js';
 import { directionBounds, directionMessage, isSymmetric, type DirectionBound } from './label-limits.js';
 import { lockedTransaction } from './lock.js';
 import { CONTACT_KEY } from './objects.js';
@@ -228,17 +228,42 @@ export interface LinkInput extends PairInput {
   labelKeys: readonly string[];
 }
 
+export interface LinkOutcome {
+  /** One per (item, label), in item order then label order: new or already there. */
+  associations: Association[];
+  createdCount: number;
+  existingCount: number;
+}
+
+export interface ApplyLinksOptions {
+  /** Errors carry the failing item's index (a batch mutation, an import). */
+  batch?: boolean;
+  /**
+   * Given, a failing item is reported here (its index, its error) and nothing of it is written;
+   * the items after it go on. Without it the first failing item throws and the caller's
+   * transaction writes nothing.
+   */
+  onReject?: (index: number, error: Error) => void;
+}
+
 /**
- * Links each pair under each of its labels, all or nothing. Existing associations are returned
- * as they are (`created: false` when none was new); a failing item's error carries its index.
+ * Decides and writes links inside `tx`; the caller holds the workspace lock (lockedTransaction).
+ * Items are decided in order, each against the database and the items before it (limits,
+ * cardinality, same-object order, visibility), with the errors linkRecords gives. Writes the
+ * LINKED events of what it created.
  */
-export async function linkRecords(viewer: Viewer, items: readonly LinkInput[], { batch = false } = {}) {
+export async function applyLinks(tx: Tx, viewer: Viewer, items: readonly LinkInput[], options: ApplyLinksOptions = {}): Promise<LinkOutcome> {
+  const { batch = false, onReject } = options;
   const runItem = itemRunner(batch);
-  return lockedTransaction(viewer.workspaceId, async (tx) => {
-    const limits = await tx.workspace.findUniqueOrThrow({ where: { id: viewer.workspaceId } });
-    const associations: Association[] = [];
-    const events: FeedEvent[] = [];
-    for (const [index, input] of items.entries()) {
+  const limits = await tx.workspace.findUniqueOrThrow({ where: { id: viewer.workspaceId } });
+  const associations: Association[] = [];
+  const events: FeedEvent[] = [];
+  let existingCount = 0;
+  for (const [index, input] of items.entries()) {
+    const itemAssociations: Association[] = [];
+    const itemEvents: FeedEvent[] = [];
+    let itemExisting = 0;
+    try {
       await runItem(index, async () => {
         checkLabelKeys(input.labelKeys, true);
         const { first, second } = await resolveRecords(tx, viewer, input);
@@ -248,7 +273,8 @@ export async function linkRecords(viewer: Viewer, items: readonly LinkInput[], {
             where: { labelId_firstRecordId_secondRecordId: { labelId: label.id, firstRecordId, secondRecordId } },
           });
           if (existing) {
-            associations.push(existing);
+            itemAssociations.push(existing);
+            itemExisting += 1;
             continue;
           }
           await checkLimits(tx, limits, label, firstRecordId, secondRecordId).catch((error: unknown) => {
@@ -259,7 +285,7 @@ export async function linkRecords(viewer: Viewer, items: readonly LinkInput[], {
           });
           // The stored order puts each record on its side of the label: its object is that side's.
           const [firstRecord, secondRecord] = firstRecordId === first.id ? [first, second] : [second, first];
-          events.push({
+          itemEvents.push({
             action: 'LINKED',
             association: {
               id: association.id,
@@ -268,13 +294,31 @@ export async function linkRecords(viewer: Viewer, items: readonly LinkInput[], {
               secondRecord: { ...secondRecord, object: label.secondObject },
             },
           });
-          associations.push(association);
+          itemAssociations.push(association);
         }
       });
+    } catch (error) {
+      if (!onReject || !(error instanceof DomainError)) throw error;
+      // Temporary: the item's writes are undone by deleting them (decisions are not batched yet).
+      const made = itemEvents.flatMap((event) => ('association' in event ? [event.association.id] : []));
+      if (made.length) await tx.association.deleteMany({ where: { id: { in: made } } });
+      onReject(index, error);
+      continue;
     }
-    await recordEvents(tx, viewer, events);
-    return { associations, createdCount: events.length };
-  });
+    associations.push(...itemAssociations);
+    events.push(...itemEvents);
+    existingCount += itemExisting;
+  }
+  await recordEvents(tx, viewer, events);
+  return { associations, createdCount: events.length, existingCount };
+}
+
+/**
+ * Links each pair under each of its labels, all or nothing. Existing associations are returned
+ * as they are (`created: false` when none was new); a failing item's error carries its index.
+ */
+export function linkRecords(viewer: Viewer, items: readonly LinkInput[], { batch = false } = {}): Promise<LinkOutcome> {
+  return lockedTransaction(viewer.workspaceId, (tx) => applyLinks(tx, viewer, items, { batch }));
 }
 
 export interface UnlinkInput extends PairInput {
