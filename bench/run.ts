@@ -6,21 +6,27 @@
  * Q1–Q5 and L1–L2 at N and 10·N (Q4–Q5, graph exploration, only there), and the change feed at N
  * (webhooks, subscriptions and their cost to the write path: bench/feed.ts). Runs on SQLite, and on PostgreSQL when
  * BENCH_DATABASE_URL or TEST_DATABASE_URL is set.
- * Writes docs/benchmarks.md.
+ * Writes docs/benchmarks.md (keeping its import and export section, which `--import` measures).
  *
- *   npm run bench -- [--n 50000] [--factor 10] [--duration 10] [--connections 16] [--only sqlite|postgresql]
+ * With `--import`, runs only the import and export section (bench/import.ts) at each size of
+ * `--import-rows` (rows of the imported file, comma-separated) and adds or replaces that section in
+ * the report, leaving the rest of it as it is.
+ *
+ *   npm run bench -- [--n 50000] [--factor 10] [--duration 10] [--connections 16] [--only sqlite|postgresql] [--out FILE]
+ *   npm run bench -- --import [--import-rows 100000,1000000] [--only sqlite|postgresql] [--out FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { benchFeed, feedSection, type FeedReport } from './feed.js';
+import { benchImport, buildCli, existingImportSection, importSection, replaceImportSection, type ImportReport } from './import.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -32,6 +38,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     workers: { type: 'string', default: 'auto' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
+    import: { type: 'boolean', default: false },
+    'import-rows': { type: 'string', default: '100000,1000000' },
   },
 });
 const N = Number(values.n);
@@ -469,9 +477,30 @@ function report(reports: DatabaseReport[]): string {
 const kinds: ('sqlite' | 'postgresql')[] = ['sqlite'];
 if (postgresServer) kinds.push('postgresql');
 else log('BENCH_DATABASE_URL / TEST_DATABASE_URL not set: PostgreSQL is skipped');
-const reports: DatabaseReport[] = [];
-for (const kind of kinds) if (!values.only || values.only === kind) reports.push(await benchDatabase(kind));
-const markdown = report(reports);
-mkdirSync(join(ROOT, 'docs'), { recursive: true });
-writeFileSync(resolve(ROOT, values.out!), `${markdown}\n`);
-process.stdout.write(`${markdown}\n`);
+const out = resolve(ROOT, values.out!);
+const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
+mkdirSync(dirname(out), { recursive: true });
+if (values.import) {
+  const sizes = values['import-rows']!.split(',').map(Number);
+  if (!sizes.length || sizes.some((rows) => !Number.isInteger(rows) || rows < 10)) throw new Error('--import-rows takes whole numbers of rows (at least 10), comma-separated');
+  const { cli, remove } = await buildCli(ROOT);
+  const reports: ImportReport[] = [];
+  try {
+    for (const kind of kinds) {
+      if (!values.only || values.only === kind) reports.push(await benchImport(kind, sizes, { root: ROOT, cli, postgresServer, log }));
+    }
+  } finally {
+    remove();
+  }
+  const only = values.only ? ` --only ${values.only}` : '';
+  const section = importSection(reports, { command: `npm run bench -- --import --import-rows ${sizes.join(',')}${only}` });
+  writeFileSync(out, replaceImportSection(previous || '# Benchmarks\n', section));
+  process.stdout.write(`${section.join('\n')}\n`);
+} else {
+  const reports: DatabaseReport[] = [];
+  for (const kind of kinds) if (!values.only || values.only === kind) reports.push(await benchDatabase(kind));
+  const kept = existingImportSection(previous);
+  const markdown = report(reports) + (kept.length ? `\n${kept.join('\n')}` : '');
+  writeFileSync(out, `${markdown.replace(/\n+$/, '')}\n`);
+  process.stdout.write(`${markdown}\n`);
+}
