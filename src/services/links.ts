@@ -1,13 +1,13 @@
 import type { Association, AssociationLabel, ObjectModel } from '../db/generated/sqlite/client.js';
 import { Prisma, provider, type Tx } from '../db/index.js';
-import { inIds } from '../db/reader.js';
+import { inIds, timestamp } from '../db/reader.js';
 import { recordEvents, type AssociationSnapshot, type FeedEvent } from '../feed/events.js';
 import { DomainError, LimitExceededError, NotFoundError, ObjectMismatchError, ValidationError, atIndex } from './errors.js';
-import { directionBounds, directionMessage, isSymmetric, type DirectionBound } from './label-limits.js';
+import { LinkUsage, type LinkLabel, type TallySide, type WorkspaceLimits } from './link-rules.js';
 import { lockedTransaction } from './lock.js';
 import { CONTACT_KEY } from './objects.js';
 import { isRestricted, type Viewer } from './viewer.js';
-import { visibleRecordWhere } from './visibility.js';
+import { visibleRecordSql, visibleRecordWhere } from './visibility.js';
 
 type LabelWithObjects = AssociationLabel & { firstObject: ObjectModel; secondObject: ObjectModel };
 
@@ -122,104 +122,6 @@ function checkLabelKeys(keys: readonly string[] | null | undefined, required: bo
   if (keys && keys.length > 10) throw new ValidationError('labelKeys takes at most 10 labels.', 'labelKeys');
 }
 
-interface Limits {
-  maxRecordsPerLabel: number;
-  maxAssociationsPerContact: number;
-}
-
-const count = (rows: { n: number | bigint }[]) => Number(rows[0]?.n ?? 0);
-
-async function checkLimits(tx: Tx, limits: Limits, label: LabelWithObjects, firstId: number, secondId: number) {
-  // Records per label: records not yet linked by this label would join it.
-  const present = await tx.$queryRaw<{ id: number | bigint }[]>`
-    SELECT "firstRecordId" AS id FROM "Association" WHERE "labelId" = ${label.id} AND "firstRecordId" IN (${firstId}, ${secondId})
-    UNION
-    SELECT "secondRecordId" AS id FROM "Association" WHERE "labelId" = ${label.id} AND "secondRecordId" IN (${firstId}, ${secondId})`;
-  const joining = 2 - present.length;
-  if (joining > 0) {
-    const current = count(
-      await tx.$queryRaw<{ n: number }[]>`
-        SELECT COUNT(*) AS n FROM (
-          SELECT "firstRecordId" FROM "Association" WHERE "labelId" = ${label.id}
-          UNION
-          SELECT "secondRecordId" FROM "Association" WHERE "labelId" = ${label.id}
-        ) AS linked`,
-    );
-    if (current + joining > limits.maxRecordsPerLabel) {
-      throw new LimitExceededError(
-        `Label "${label.key}" already links ${current} records; the limit is ${limits.maxRecordsPerLabel}.`,
-        'maxRecordsPerLabel',
-        limits.maxRecordsPerLabel,
-        current,
-      );
-    }
-  }
-
-  // Contact↔contact associations per contact.
-  if (label.firstObject.key === CONTACT_KEY && label.secondObject.key === CONTACT_KEY) {
-    for (const recordId of [firstId, secondId]) {
-      const current = count(
-        await tx.$queryRaw<{ n: number }[]>`
-          SELECT COUNT(*) AS n FROM "Association" a
-          JOIN "AssociationLabel" l ON l."id" = a."labelId"
-          WHERE l."firstObjectId" = ${label.firstObjectId} AND l."secondObjectId" = ${label.firstObjectId}
-            AND (a."firstRecordId" = ${recordId} OR a."secondRecordId" = ${recordId})`,
-      );
-      if (current + 1 > limits.maxAssociationsPerContact) {
-        throw new LimitExceededError(
-          `A contact already takes part in ${current} contact associations; the limit is ${limits.maxAssociationsPerContact}.`,
-          'maxAssociationsPerContact',
-          limits.maxAssociationsPerContact,
-          current,
-        );
-      }
-    }
-  }
-
-  // Cardinality, then the label's own limits per direction (label-limits.ts): each counts the
-  // record's associations under the label on its side (either side for a symmetric label).
-  const partners = (recordId: number, side: DirectionBound['side']) =>
-    tx.association.count({
-      where: {
-        labelId: label.id,
-        ...(side === 'first'
-          ? { firstRecordId: recordId }
-          : side === 'second'
-            ? { secondRecordId: recordId }
-            : { OR: [{ firstRecordId: recordId }, { secondRecordId: recordId }] }),
-      },
-    });
-  /** The records of this pair a bound on `side` applies to, each with the side to count. */
-  const bounded = (side: DirectionBound['side']): [number, DirectionBound['side']][] =>
-    side === 'either' ? [[firstId, 'either'], [secondId, 'either']] : [[side === 'first' ? firstId : secondId, side]];
-  if (label.cardinality !== 'MANY_TO_MANY') {
-    const checks = isSymmetric(label)
-      ? bounded('either')
-      : label.cardinality === 'MANY_TO_ONE'
-        ? bounded('first')
-        : [...bounded('first'), ...bounded('second')];
-    for (const [recordId, side] of checks) {
-      const current = await partners(recordId, side);
-      if (current >= 1) {
-        throw new LimitExceededError(
-          `Label "${label.key}" is ${label.cardinality}: this record already has a linked record under it.`,
-          label.cardinality,
-          1,
-          current,
-        );
-      }
-    }
-  }
-  for (const bound of directionBounds(label)) {
-    for (const [recordId, side] of bounded(bound.side)) {
-      const current = await partners(recordId, side);
-      if (current + 1 > bound.max) {
-        throw new LimitExceededError(directionMessage(label, bound, current), bound.limit, bound.max, current);
-      }
-    }
-  }
-}
-
 /** In a batch, a failing item's error names its index; a single mutation's error has none. */
 const itemRunner = (batch: boolean) =>
   batch ? atIndex : <T>(_index: number, fn: () => Promise<T>): Promise<T> => fn();
@@ -231,7 +133,9 @@ export interface LinkInput extends PairInput {
 export interface LinkOutcome {
   /** One per (item, label), in item order then label order: new or already there. */
   associations: Association[];
+  /** New associations (each with its LINKED event). */
   createdCount: number;
+  /** Associations that were already there, or made by an earlier item of the same call. */
   existingCount: number;
 }
 
@@ -240,77 +144,306 @@ export interface ApplyLinksOptions {
   batch?: boolean;
   /**
    * Given, a failing item is reported here (its index, its error) and nothing of it is written;
-   * the items after it go on. Without it the first failing item throws and the caller's
-   * transaction writes nothing.
+   * the items after it go on. Without it the first failing item throws, before anything is written.
    */
   onReject?: (index: number, error: Error) => void;
 }
+
+/** Rows written per INSERT: 1,000 × 6 bound values stays far below SQLite's 32,766 and PostgreSQL's 65,535. */
+const INSERT_CHUNK = 1000;
+
+type LinkRecord = { id: number; objectId: number; displayName: string };
+
+/** One (label, pair) of an item, in the label's stored order. */
+interface LinkPair {
+  label: LinkLabel;
+  first: LinkRecord;
+  second: LinkRecord;
+  key: string;
+}
+
+/** What an item asks for: its pairs, then (if any) the error its next step meets. */
+interface ItemPlan {
+  pairs: LinkPair[];
+  error: DomainError | null;
+}
+
+const tripleKey = (labelId: number, firstId: number, secondId: number) => `${labelId}:${firstId}:${secondId}`;
 
 /**
  * Decides and writes links inside `tx`; the caller holds the workspace lock (lockedTransaction).
  * Items are decided in order, each against the database and the items before it (limits,
  * cardinality, same-object order, visibility), with the errors linkRecords gives. Writes the
  * LINKED events of what it created.
+ *
+ * The rules are decided per batch, not per pair, so a batch costs a constant handful of
+ * statements whatever its size: one read of the workspace's limits with the labels named, one of
+ * the records (visible to the viewer), one of the existing associations among the batch's
+ * (label, first, second) triples, one of the usage tallies of the labels and records that new
+ * associations would touch (link-rules.ts decides in memory from those), then one INSERT per
+ * 1,000 new associations and the events (recordEvents). Per item, the checks run in the order
+ * they always have: label keys, self-link, the first then the second record, the labels, then
+ * per label its objects, whether it exists already (returned as it is, not counted against a
+ * limit), and the limits.
  */
 export async function applyLinks(tx: Tx, viewer: Viewer, items: readonly LinkInput[], options: ApplyLinksOptions = {}): Promise<LinkOutcome> {
   const { batch = false, onReject } = options;
-  const runItem = itemRunner(batch);
-  const limits = await tx.workspace.findUniqueOrThrow({ where: { id: viewer.workspaceId } });
-  const associations: Association[] = [];
-  const events: FeedEvent[] = [];
-  let existingCount = 0;
-  for (const [index, input] of items.entries()) {
-    const itemAssociations: Association[] = [];
-    const itemEvents: FeedEvent[] = [];
-    let itemExisting = 0;
+  if (items.length === 0) return { associations: [], createdCount: 0, existingCount: 0 };
+
+  const { limits, labels } = await readLabels(tx, viewer, [...new Set(items.flatMap((item) => item.labelKeys ?? []))]);
+  const ids = new Set<number>();
+  for (const item of items) {
+    if (item.firstRecordId !== null) ids.add(item.firstRecordId);
+    if (item.secondRecordId !== null) ids.add(item.secondRecordId);
+  }
+  const records = await readRecords(tx, viewer, [...ids]);
+
+  // What each item asks for; its first error stays in place, after the pairs before it.
+  const plans = items.map((item): ItemPlan => {
+    const pairs: LinkPair[] = [];
     try {
-      await runItem(index, async () => {
-        checkLabelKeys(input.labelKeys, true);
-        const { first, second } = await resolveRecords(tx, viewer, input);
-        for (const label of await resolveLabels(tx, viewer, input.labelKeys)) {
-          const [firstRecordId, secondRecordId] = orderPair(label, first, second);
-          const existing = await tx.association.findUnique({
-            where: { labelId_firstRecordId_secondRecordId: { labelId: label.id, firstRecordId, secondRecordId } },
-          });
-          if (existing) {
-            itemAssociations.push(existing);
-            itemExisting += 1;
-            continue;
-          }
-          await checkLimits(tx, limits, label, firstRecordId, secondRecordId).catch((error: unknown) => {
-            throw error instanceof LimitExceededError && isRestricted(viewer) ? error.withoutCount() : error;
-          });
-          const association = await tx.association.create({
-            data: { workspaceId: viewer.workspaceId, labelId: label.id, firstRecordId, secondRecordId, createdById: viewer.userId },
-          });
-          // The stored order puts each record on its side of the label: its object is that side's.
-          const [firstRecord, secondRecord] = firstRecordId === first.id ? [first, second] : [second, first];
-          itemEvents.push({
-            action: 'LINKED',
-            association: {
-              id: association.id,
-              label,
-              firstRecord: { ...firstRecord, object: label.firstObject },
-              secondRecord: { ...secondRecord, object: label.secondObject },
-            },
-          });
-          itemAssociations.push(association);
-        }
-      });
+      checkLabelKeys(item.labelKeys, true);
+      if (item.firstRecordId !== null && item.firstRecordId === item.secondRecordId) {
+        throw new ValidationError('A record cannot be linked to itself.', 'secondRecordId');
+      }
+      const a = item.firstRecordId === null ? undefined : records.get(item.firstRecordId);
+      const b = item.secondRecordId === null ? undefined : records.get(item.secondRecordId);
+      if (!a) throw new NotFoundError('No record with that firstRecordId.');
+      if (!b) throw new NotFoundError('No record with that secondRecordId.');
+      const keys = [...new Set(item.labelKeys)];
+      for (const key of keys) {
+        if (!labels.has(key)) throw new NotFoundError(`No association label with key "${key}".`);
+      }
+      for (const key of keys) {
+        const label = labels.get(key)!;
+        const [firstId] = orderPair(label, a, b);
+        const [first, second] = firstId === a.id ? [a, b] : [b, a];
+        pairs.push({ label, first, second, key: tripleKey(label.id, first.id, second.id) });
+      }
+      return { pairs, error: null };
     } catch (error) {
-      if (!onReject || !(error instanceof DomainError)) throw error;
-      // Temporary: the item's writes are undone by deleting them (decisions are not batched yet).
-      const made = itemEvents.flatMap((event) => ('association' in event ? [event.association.id] : []));
-      if (made.length) await tx.association.deleteMany({ where: { id: { in: made } } });
+      if (error instanceof DomainError) return { pairs, error };
+      throw error;
+    }
+  });
+
+  const wanted = plans.flatMap((plan) => plan.pairs);
+  const existing = await readExisting(tx, wanted);
+  const usage = new LinkUsage(limits);
+  await readUsage(tx, usage, wanted.filter((pair) => !existing.has(pair.key)));
+
+  // Decisions, in item order. A slot is an association already there, or the key of a new one.
+  const slots: (Association | string)[] = [];
+  const created: LinkPair[] = [];
+  const createdKeys = new Set<string>();
+  let existingCount = 0;
+  for (const [index, plan] of plans.entries()) {
+    const mark = usage.mark();
+    const itemSlots: (Association | string)[] = [];
+    const itemCreated: LinkPair[] = [];
+    try {
+      for (const pair of plan.pairs) {
+        const found = existing.get(pair.key);
+        if (found || createdKeys.has(pair.key) || itemCreated.some((other) => other.key === pair.key)) {
+          itemSlots.push(found ?? pair.key);
+          continue;
+        }
+        try {
+          usage.check(pair.label, pair.first.id, pair.second.id);
+        } catch (error) {
+          throw error instanceof LimitExceededError && isRestricted(viewer) ? error.withoutCount() : error;
+        }
+        usage.accept(pair.label, pair.first.id, pair.second.id);
+        itemSlots.push(pair.key);
+        itemCreated.push(pair);
+      }
+      if (plan.error) throw plan.error;
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      if (batch) error.atIndex(index);
+      if (!onReject) throw error;
+      usage.rollback(mark);
       onReject(index, error);
       continue;
     }
-    associations.push(...itemAssociations);
-    events.push(...itemEvents);
-    existingCount += itemExisting;
+    usage.commit();
+    slots.push(...itemSlots);
+    existingCount += itemSlots.length - itemCreated.length;
+    created.push(...itemCreated);
+    for (const pair of itemCreated) createdKeys.add(pair.key);
   }
+
+  // The new associations, in decision order (their ids follow it), then their events.
+  const inserted = new Map<string, Association>();
+  for (let start = 0; start < created.length; start += INSERT_CHUNK) {
+    const rows = await tx.association.createManyAndReturn({
+      data: created.slice(start, start + INSERT_CHUNK).map((pair) => ({
+        workspaceId: viewer.workspaceId,
+        labelId: pair.label.id,
+        firstRecordId: pair.first.id,
+        secondRecordId: pair.second.id,
+        createdById: viewer.userId,
+      })),
+    });
+    for (const row of rows) inserted.set(tripleKey(row.labelId, row.firstRecordId, row.secondRecordId), row);
+  }
+  const events: FeedEvent[] = created.map((pair) => ({
+    action: 'LINKED',
+    association: {
+      id: inserted.get(pair.key)!.id,
+      label: pair.label,
+      firstRecord: { ...pair.first, object: pair.label.firstObject },
+      secondRecord: { ...pair.second, object: pair.label.secondObject },
+    },
+  }));
+  events.sort((x, y) => ('association' in x && 'association' in y ? x.association.id - y.association.id : 0));
   await recordEvents(tx, viewer, events);
-  return { associations, createdCount: events.length, existingCount };
+  return {
+    associations: slots.map((slot) => (typeof slot === 'string' ? inserted.get(slot)! : slot)),
+    createdCount: created.length,
+    existingCount,
+  };
+}
+
+/** The workspace's limits and the labels of `keys` that exist in it, by key: one statement. */
+async function readLabels(tx: Tx, viewer: Viewer, keys: readonly string[]): Promise<{ limits: WorkspaceLimits; labels: Map<string, LinkLabel> }> {
+  const keyFilter =
+    provider === 'postgresql'
+      ? Prisma.sql`l."key" = ANY(${[...keys]}::text[])`
+      : Prisma.sql`l."key" IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`;
+  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+    SELECT w."maxRecordsPerLabel", w."maxAssociationsPerContact",
+      l."id", l."key", l."type", l."cardinality", l."firstObjectId", l."secondObjectId", l."firstLabel", l."secondLabel",
+      l."maxSecondPerFirst", l."maxFirstPerSecond", fo."key" AS "firstObjectKey", so."key" AS "secondObjectKey"
+    FROM "Workspace" w
+    LEFT JOIN "AssociationLabel" l ON l."workspaceId" = w."id" AND ${keyFilter}
+    LEFT JOIN "Object" fo ON fo."id" = l."firstObjectId"
+    LEFT JOIN "Object" so ON so."id" = l."secondObjectId"
+    WHERE w."id" = ${viewer.workspaceId}`;
+  if (rows.length === 0) throw new Error(`Workspace ${viewer.workspaceId} does not exist.`);
+  const limits = { maxRecordsPerLabel: Number(rows[0]!.maxRecordsPerLabel), maxAssociationsPerContact: Number(rows[0]!.maxAssociationsPerContact) };
+  const labels = new Map<string, LinkLabel>();
+  const orNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  for (const row of rows) {
+    if (row.id === null || row.id === undefined) continue;
+    labels.set(String(row.key), {
+      id: Number(row.id),
+      key: String(row.key),
+      type: String(row.type) as LinkLabel['type'],
+      cardinality: String(row.cardinality) as LinkLabel['cardinality'],
+      firstObjectId: Number(row.firstObjectId),
+      secondObjectId: Number(row.secondObjectId),
+      firstLabel: String(row.firstLabel),
+      secondLabel: String(row.secondLabel),
+      maxSecondPerFirst: orNull(row.maxSecondPerFirst),
+      maxFirstPerSecond: orNull(row.maxFirstPerSecond),
+      firstObject: { key: String(row.firstObjectKey) },
+      secondObject: { key: String(row.secondObjectKey) },
+    });
+  }
+  return { limits, labels };
+}
+
+/** The records of `ids` the viewer may see, by id: one statement. */
+async function readRecords(tx: Tx, viewer: Viewer, ids: readonly number[]): Promise<Map<number, LinkRecord>> {
+  const records = new Map<number, LinkRecord>();
+  if (ids.length === 0) return records;
+  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+    SELECT r."id", r."objectId", r."displayName" FROM "Record" r
+    WHERE ${inIds(provider, Prisma.sql`r."id"`, ids)} AND ${visibleRecordSql(viewer, 'r')}`;
+  for (const row of rows) {
+    records.set(Number(row.id), { id: Number(row.id), objectId: Number(row.objectId), displayName: String(row.displayName) });
+  }
+  return records;
+}
+
+/** The associations among the pairs' (label, first, second) triples, by triple: one statement. */
+async function readExisting(tx: Tx, pairs: readonly LinkPair[]): Promise<Map<string, Association>> {
+  const found = new Map<string, Association>();
+  const unique = [...new Map(pairs.map((pair) => [pair.key, pair])).values()];
+  if (unique.length === 0) return found;
+  const labelIds = unique.map((pair) => pair.label.id);
+  const firstIds = unique.map((pair) => pair.first.id);
+  const secondIds = unique.map((pair) => pair.second.id);
+  const rows =
+    provider === 'postgresql'
+      ? await tx.$queryRaw<Record<string, unknown>[]>`
+          SELECT a."id", a."workspaceId", a."labelId", a."firstRecordId", a."secondRecordId", a."createdAt", a."createdById"
+          FROM unnest(${labelIds}::int[], ${firstIds}::int[], ${secondIds}::int[]) AS k("labelId", "firstRecordId", "secondRecordId")
+          JOIN "Association" a ON a."labelId" = k."labelId" AND a."firstRecordId" = k."firstRecordId" AND a."secondRecordId" = k."secondRecordId"`
+      : await tx.$queryRaw<Record<string, unknown>[]>`
+          SELECT a."id", a."workspaceId", a."labelId", a."firstRecordId", a."secondRecordId", a."createdAt", a."createdById"
+          FROM json_each(${JSON.stringify(unique.map((pair) => [pair.label.id, pair.first.id, pair.second.id]))}) k
+          CROSS JOIN "Association" a
+          WHERE a."labelId" = json_extract(k.value, '$[0]') AND a."firstRecordId" = json_extract(k.value, '$[1]')
+            AND a."secondRecordId" = json_extract(k.value, '$[2]')`;
+  for (const row of rows) {
+    const association: Association = {
+      id: Number(row.id),
+      workspaceId: Number(row.workspaceId),
+      labelId: Number(row.labelId),
+      firstRecordId: Number(row.firstRecordId),
+      secondRecordId: Number(row.secondRecordId),
+      createdAt: timestamp(row.createdAt),
+      createdById: row.createdById === null ? null : Number(row.createdById),
+    };
+    found.set(tripleKey(association.labelId, association.firstRecordId, association.secondRecordId), association);
+  }
+  return found;
+}
+
+/**
+ * Loads into `usage` the tallies the limits of new associations `pairs` read — each record's
+ * tally rows under the label, the labels' record counts, the contacts' contact associations —
+ * in one statement. The triggers keep the tallies exact in the transaction that changes the
+ * associations, and the workspace lock keeps them still until this one commits.
+ */
+async function readUsage(tx: Tx, usage: LinkUsage, pairs: readonly LinkPair[]): Promise<void> {
+  if (pairs.length === 0) return;
+  const tallies = new Map<string, [number, number]>();
+  const labelIds = new Set<number>();
+  const contactIds = new Set<number>();
+  for (const { label, first, second } of pairs) {
+    labelIds.add(label.id);
+    for (const record of [first, second]) tallies.set(`${label.id}:${record.id}`, [label.id, record.id]);
+    if (label.firstObject.key === CONTACT_KEY && label.secondObject.key === CONTACT_KEY) {
+      contactIds.add(first.id);
+      contactIds.add(second.id);
+    }
+  }
+  const keys = [...tallies.values()];
+  const contacts = [...contactIds];
+  const recordTallies =
+    provider === 'postgresql'
+      ? Prisma.sql`
+          SELECT 1 AS "kind", t."labelId", t."recordId", t."side", t."associations" AS "n"
+          FROM unnest(${keys.map((key) => key[0])}::int[], ${keys.map((key) => key[1])}::int[]) AS k("labelId", "recordId")
+          JOIN "RecordLabelTally" t ON t."labelId" = k."labelId" AND t."recordId" = k."recordId"`
+      : // Naming all three primary-key columns reads the primary key (a WITHOUT ROWID table).
+        Prisma.sql`
+          SELECT 1 AS "kind", t."labelId", t."recordId", t."side", t."associations" AS "n"
+          FROM json_each(${JSON.stringify(keys)}) k
+          CROSS JOIN "RecordLabelTally" t
+          WHERE t."labelId" = json_extract(k.value, '$[0]') AND t."recordId" = json_extract(k.value, '$[1]') AND t."side" IN (0, 1, 2)`;
+  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+    ${recordTallies}
+    UNION ALL
+    SELECT 2, "labelId", 0, 0, "records" FROM "LabelTally" WHERE ${inIds(provider, Prisma.sql`"labelId"`, [...labelIds])}
+    UNION ALL
+    SELECT 3, 0, "recordId", 0, "associations" FROM "ContactTally" WHERE ${inIds(provider, Prisma.sql`"recordId"`, contacts)}`;
+  for (const row of rows) {
+    const n = Number(row.n);
+    switch (Number(row.kind)) {
+      case 1:
+        usage.recordTally(Number(row.labelId), Number(row.recordId), Number(row.side) as TallySide, n);
+        break;
+      case 2:
+        usage.labelTally(Number(row.labelId), n);
+        break;
+      default:
+        usage.contactTally(Number(row.recordId), n);
+    }
+  }
 }
 
 /**
