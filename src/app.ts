@@ -13,6 +13,7 @@ import { asksRecordDetail } from './graphql/look-ahead.js';
 import { createLoaders } from './loaders/index.js';
 import { authenticate } from './services/api-keys.js';
 import { DomainError } from './services/errors.js';
+import { importMaxBytes } from './services/import.js';
 import { EXAMPLE_OPERATIONS, exampleTabs } from './examples.js';
 import { logger } from './logger.js';
 import { bodyLimit } from './plugins/body-limit.js';
@@ -48,6 +49,17 @@ export interface AppOptions {
    * else runs, so GraphiQL, the explorer and introspection are off.
    */
   trustedDocuments?: TrustedDocuments | undefined;
+}
+
+/** Whether a request carries a valid API key (checked again, with throttling, by the context). */
+async function hasValidKey(request: Request): Promise<boolean> {
+  const key = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+  if (!key) return false;
+  try {
+    return (await authenticate(key)) !== null;
+  } catch {
+    return false; // the database away: the context answers 503
+  }
 }
 
 function unauthenticated(message: string) {
@@ -190,7 +202,8 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
       metrics.plugin,
       // The graph explorer (development only, like GraphiQL), with the key GraphiQL opens with.
       ...(!developmentTools ? [] : [explorePage(() => (typeof graphiqlApiKey === 'function' ? graphiqlApiKey() : graphiqlApiKey))]),
-      bodyLimit(config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+      // File uploads (importAssociations) up to RELATE_IMPORT_MAX_BYTES, for valid keys only.
+      bodyLimit(config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, { maxBytes: importMaxBytes(), allowed: hasValidKey }),
       unsupportedMediaType(),
       ...(trustedDocuments ? [trustedDocumentsPlugin(trustedDocuments)] : []),
       rateLimits.plugin,

@@ -11,6 +11,7 @@ import { loadTrustedDocuments, type TrustedDocuments } from './plugins/trusted-d
 import { developmentKeys, type DemoExampleIds } from './services/demo.js';
 import { closeFeedBus } from './feed/bus.js';
 import { startDispatcher, type Dispatcher } from './feed/dispatcher.js';
+import { startImportJobs, type ImportJobs } from './services/import-jobs.js';
 
 /**
  * One process by default. With RELATE_WORKERS=N (or "auto": one per core) the primary migrates
@@ -102,8 +103,12 @@ function serve() {
   let stopping = false;
   // Every serving process posts webhooks, once its database is usable (feed/dispatcher.ts).
   let dispatcher: Dispatcher | undefined;
+  // Every serving process runs the import jobs it receives and ends those of dead processes (services/import-jobs.ts).
+  let importJobs: ImportJobs | undefined;
   whenDatabaseReady(() => {
-    if (!stopping) dispatcher = startDispatcher({ settings: config.webhooks });
+    if (stopping) return;
+    dispatcher = startDispatcher({ settings: config.webhooks });
+    importJobs = startImportJobs();
   });
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -113,6 +118,8 @@ function serve() {
     const feedClosed = closeFeedBus();
     // Claims nothing more; attempts in flight finish (within RELATE_WEBHOOK_TIMEOUT) and are written.
     const dispatched = dispatcher?.stop();
+    // The running import is interrupted and ended FAILED with what it wrote; queued ones FAILED.
+    const imported = importJobs?.stop();
     const timer = setTimeout(() => {
       logger.warn('requests still open after 10s; closing them');
       server.closeAllConnections();
@@ -122,6 +129,7 @@ function serve() {
       await app.dispose(); // closes the rate limits' Redis connection
       await feedClosed;
       await dispatched;
+      await imported;
       await closeDatabase();
       await tracing?.shutdown(); // exports the last spans
       if (cluster.isPrimary) logger.info('stopped');

@@ -20,12 +20,14 @@ export interface BuilderTypes {
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
+    /** A file part of a GraphQL multipart request (Yoga's File). */
+    Upload: { Input: File; Output: never };
     ID: { Input: string; Output: string | number };
   };
 }
 
 /** The types `node(id)` resolves; every other global id resolves to nothing. */
-const NODE_TYPES = new Set(['Workspace', 'User', 'Object', 'Record', 'AssociationLabel', 'Association', 'WebhookEndpoint', 'WebhookDelivery']);
+const NODE_TYPES = new Set(['Workspace', 'User', 'Object', 'Record', 'AssociationLabel', 'Association', 'WebhookEndpoint', 'WebhookDelivery', 'ImportJob']);
 /** A Node id that matches no row ("0" is never a valid numeric id). */
 const NO_NODE = { typename: 'Record', id: '0' };
 
@@ -58,7 +60,7 @@ export const builder = new SchemaBuilder<BuilderTypes>({
     nodeTypeOptions: {
       description:
         'An object with a global id, which node(id) and nodes(ids) fetch: a workspace, user, object, record, label or association, ' +
-        'and for admins a webhook endpoint or delivery.',
+        'for admins a webhook endpoint or delivery, and an import job.',
     },
     idFieldOptions: { description: 'The global id: opaque and stable; pass it as it is to node(id) and to id arguments.' },
     nodeQueryOptions: {

@@ -11,6 +11,7 @@ import './association-event.js';
 import './limit-usage.js';
 import './graph.js';
 import './webhook.js';
+import './import.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -12,7 +12,8 @@ export type NodeType =
   | 'AssociationEvent'
   | 'ApiKey'
   | 'WebhookEndpoint'
-  | 'WebhookDelivery';
+  | 'WebhookDelivery'
+  | 'ImportJob';
 
 /**
  * The largest id a row can have: every id column is a 32-bit integer on PostgreSQL (`integer`),
