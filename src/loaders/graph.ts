@@ -1,5 +1,5 @@
 import { Prisma, provider, reader } from '../db/index.js';
-import { inIds } from '../db/reader.js';
+import { idTable, inIds } from '../db/reader.js';
 import { LimitExceededError } from '../services/errors.js';
 import { isRestricted, type Viewer } from '../services/viewer.js';
 import { visibleRecordSql } from '../services/visibility.js';
@@ -64,56 +64,125 @@ interface PathRow {
 }
 
 /**
- * One hop of a path search, in one statement: reads every link (at most `take`) of one side's
- * frontier, and says which side it widened. A viewer who sees every record widens the side with
- * fewer links to read, summed from the tallies in the same statement (a frontier that reaches a
- * hub is left for last, and often never read); a restricted viewer the side with fewer records,
- * as the tallies count links it may not see and must not steer its search.
+ * What looking for the two sides' meeting through the association's unique index (label, first
+ * record, second record), pair by pair, is reckoned to cost against reading one link in a scan:
+ * a meeting is looked for this way only where it costs less than reading the cheaper side.
+ */
+export const PROBE_COST = 4;
+
+/** One hop of a path search: the side it widened, and either the links of that side's frontier or only those that meet the other side. */
+interface Hop {
+  index: 0 | 1;
+  rows: PathRow[];
+  /** The rows are exactly the links between the two frontiers (or none), not all of the widened side's. */
+  meetingOnly: boolean;
+  /** The widened side has more links than the search may still read, and they were not read. */
+  tooMany: boolean;
+}
+
+const parseRow = (raw: Record<string, unknown>): PathRow => ({
+  id: Number(raw.id),
+  labelId: Number(raw.labelId),
+  recordId: Number(raw.recordId),
+  relatedId: Number(raw.relatedId),
+  side: Number(raw.side) as Side,
+});
+
+/**
+ * One hop of a path search, in one statement. A restricted viewer widens the side with fewer
+ * records and reads all its links (at most `take`): the tallies count links it may not see, and
+ * must not steer its search. A viewer who sees every record widens the side with fewer links to
+ * read, summed from the tallies, and first looks for a meeting of the two frontiers: a link
+ * between them means the shortest path ends at this hop, and those links alone decide it (see
+ * findPath). It looks pair by pair through the unique index when that costs less than reading the
+ * cheaper side (two small frontiers, one of them a hub: the hub's links are never read); only
+ * when they do not meet does it read the side's links, and at the last hop allowed not even
+ * then, but only those that land on the other frontier. Each part is gated by a LIMIT computed
+ * once from the tallies before it runs, so a part not needed reads nothing on either database.
  */
 async function widen(
   viewer: Viewer,
   from: readonly number[],
   to: readonly number[],
   labelIds: readonly number[] | undefined,
-  take: number,
-): Promise<{ index: 0 | 1; rows: PathRow[] }> {
+  remaining: number,
+  last: boolean,
+): Promise<Hop> {
   const columns = Prisma.sql`s."id", s."labelId", s."recordId", s."relatedId", s."side"`;
-  const parse = (raw: Record<string, unknown>): PathRow => ({
-    id: Number(raw.id),
-    labelId: Number(raw.labelId),
-    recordId: Number(raw.recordId),
-    relatedId: Number(raw.relatedId),
-    side: Number(raw.side) as Side,
-  });
   if (isRestricted(viewer)) {
     const index = to.length < from.length ? 1 : 0;
     const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
-      SELECT ${columns} FROM ${sideRows(viewer, index === 0 ? from : to, { labelIds })} ORDER BY s."recordId", s."id" LIMIT ${take}`);
-    return { index, rows: rows.map(parse) };
+      SELECT ${columns} FROM ${sideRows(viewer, index === 0 ? from : to, { labelIds })} ORDER BY s."recordId", s."id" LIMIT ${remaining + 1}`);
+    return { index, rows: rows.map(parseRow), meetingOnly: false, tooMany: rows.length > remaining };
   }
-  const degree = (ids: readonly number[]) => Prisma.sql`(SELECT COALESCE(SUM(t."associations"), 0) FROM "RecordLabelTally" t
-    WHERE ${inIds(provider, Prisma.sql`t."recordId"`, ids)}${labelIds ? Prisma.sql` AND ${inIds(provider, Prisma.sql`t."labelId"`, labelIds.length ? labelIds : [-1])}` : Prisma.empty})`;
+  const labels = (column: string) =>
+    labelIds ? Prisma.sql` AND ${inIds(provider, Prisma.raw(column), labelIds.length ? labelIds : [-1])}` : Prisma.empty;
+  const tallies = (ids: readonly number[], what: Prisma.Sql) =>
+    Prisma.sql`(SELECT ${what} FROM "RecordLabelTally" t WHERE ${inIds(provider, Prisma.sql`t."recordId"`, ids)}${labels('t."labelId"')})`;
+  // The meeting is looked for from the frontier with fewer records: for each of its records'
+  // labels (their tallies), one probe per record of the other frontier and direction.
+  const [driver, probed] = from.length <= to.length ? [from, to] : [to, from];
+  // One lookup per probe in a scalar subquery, which neither database unfolds into a join: a
+  // join lets the planner read the hub's links instead, the very read the probe is to avoid.
+  const probe = (direction: 1 | 2) => {
+    const [near, far] = direction === 1 ? ['firstRecordId', 'secondRecordId'] : ['secondRecordId', 'firstRecordId'];
+    return Prisma.sql`SELECT p."id", p."labelId", p."firstRecordId", p."secondRecordId" FROM (
+        SELECT (SELECT a."id" FROM "Association" a WHERE a."labelId" = t."labelId" AND a.${Prisma.raw(`"${near}"`)} = t."recordId"
+          AND a.${Prisma.raw(`"${far}"`)} = o."value") AS "id", t."labelId", t."recordId" AS ${Prisma.raw(`"${near}"`)}, o."value" AS ${Prisma.raw(`"${far}"`)}
+        FROM "RecordLabelTally" t CROSS JOIN ${idTable(provider, probed, 'o')}
+        WHERE ${inIds(provider, Prisma.sql`t."recordId"`, driver)}${labels('t."labelId"')} AND t."side" <> ${direction === 1 ? 2 : 1}
+      ) p WHERE p."id" IS NOT NULL`;
+  };
+  const read = (ids: readonly number[], others: readonly number[], k: 0 | 1) => {
+    const meeting = last ? Prisma.sql` WHERE ${inIds(provider, Prisma.sql`s."relatedId"`, others)}` : Prisma.empty;
+    const open = Prisma.sql`c."fromFirst" = ${k === 0 ? 1 : 0} AND c."cheaper" <= ${remaining} AND NOT EXISTS (SELECT 1 FROM m)${last ? Prisma.sql` AND c."probe" = 0` : Prisma.empty}`;
+    return Prisma.sql`SELECT * FROM (SELECT ${Prisma.raw(String(k + 2))} AS "kind", ${columns} FROM ${sideRows(viewer, ids, { labelIds })}${meeting}
+      ORDER BY s."recordId", s."id" LIMIT (SELECT CASE WHEN ${open} THEN ${remaining + 1} ELSE 0 END FROM c)) ${Prisma.raw(`r${k}`)}`;
+  };
   // Fewer links first; as many, fewer records; as many, the starting side.
-  const fromFirst = Prisma.sql`(${degree(from)} * 1048576 + ${from.length}) <= (${degree(to)} * 1048576 + ${to.length})`;
-  if (provider === 'sqlite') {
-    // SQLite cannot leave a side unread inside one statement (a condition on constants still
-    // lets it walk that side's index), and a statement costs it no round trip: two statements.
-    const [choice] = await reader.rows<{ fromFirst: unknown }>(Prisma.sql`SELECT ${fromFirst} AS "fromFirst"`);
-    const index = Number(choice!.fromFirst) ? 0 : 1;
-    const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
-      SELECT ${columns} FROM ${sideRows(viewer, index === 0 ? from : to, { labelIds })} ORDER BY s."recordId", s."id" LIMIT ${take}`);
-    return { index, rows: rows.map(parse) };
-  }
-  // PostgreSQL tests the choice once, before either side is read (a one-time filter): the other
-  // side's scan never starts.
   const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
-    SELECT * FROM (
-      SELECT 0 AS "k", ${columns} FROM ${sideRows(viewer, from, { labelIds })} WHERE ${fromFirst}
-      UNION ALL
-      SELECT 1 AS "k", ${columns} FROM ${sideRows(viewer, to, { labelIds })} WHERE NOT ${fromFirst}
-    ) w ORDER BY "recordId", "id" LIMIT ${take}`);
-  if (rows.length === 0) return { index: 0, rows: [] };
-  return { index: Number(rows[0]!.k) === 1 ? 1 : 0, rows: rows.map(parse) };
+    WITH d AS MATERIALIZED (
+      SELECT ${tallies(from, Prisma.sql`COALESCE(SUM(t."associations"), 0)`)} AS "a", ${tallies(to, Prisma.sql`COALESCE(SUM(t."associations"), 0)`)} AS "b",
+        ${tallies(driver, Prisma.sql`COUNT(*)`)} * ${probed.length * PROBE_COST} AS "probes"
+    ), c AS MATERIALIZED (
+      SELECT e."fromFirst", e."cheaper", CASE WHEN e."probes" < e."cheaper" THEN 1 ELSE 0 END AS "probe" FROM (
+        SELECT x."fromFirst", x."probes", CASE WHEN x."fromFirst" = 1 THEN x."a" ELSE x."b" END AS "cheaper" FROM (
+          SELECT d."a", d."b", d."probes", CASE WHEN d."a" * 1048576 + ${from.length} <= d."b" * 1048576 + ${to.length} THEN 1 ELSE 0 END AS "fromFirst" FROM d
+        ) x
+      ) e
+    ), m AS MATERIALIZED (
+      SELECT * FROM (${probe(1)} UNION ALL ${probe(2)}) p LIMIT (SELECT CASE WHEN c."probe" = 1 THEN 1000000000 ELSE 0 END FROM c)
+    )
+    SELECT 0 AS "kind", c."fromFirst" AS "id", c."cheaper" AS "labelId", c."probe" AS "recordId", 0 AS "relatedId", 0 AS "side" FROM c
+    UNION ALL SELECT 1, m."id", m."labelId", m."firstRecordId", m."secondRecordId", 0 FROM m
+    UNION ALL ${read(from, to, 0)}
+    UNION ALL ${read(to, from, 1)}`);
+  const head = rows.find((row) => Number(row.kind) === 0)!;
+  const rest = rows.filter((row) => row !== head);
+  const index = Number(head!.id) === 1 ? 0 : 1;
+  const cheaper = Number(head!.labelId);
+  const frontier = new Set(index === 0 ? from : to);
+  const met = rest.filter((row) => Number(row.kind) === 1);
+  if (met.length > 0) {
+    // A link between the two frontiers, as read from the widened side's record.
+    const rowsMet = met.map((raw): PathRow => {
+      const [first, second] = [Number(raw.recordId), Number(raw.relatedId)];
+      const fromFirstRecord = frontier.has(first);
+      return {
+        id: Number(raw.id),
+        labelId: Number(raw.labelId),
+        recordId: fromFirstRecord ? first : second,
+        relatedId: fromFirstRecord ? second : first,
+        side: fromFirstRecord ? 1 : 2,
+      };
+    });
+    rowsMet.sort((a, b) => a.recordId - b.recordId || a.id - b.id);
+    return { index, rows: rowsMet, meetingOnly: true, tooMany: false };
+  }
+  const links = rest.filter((row) => Number(row.kind) >= 2).map(parseRow);
+  const probedAll = Number(head!.recordId) === 1;
+  if (last && probedAll) return { index, rows: [], meetingOnly: true, tooMany: false };
+  return { index, rows: links, meetingOnly: last, tooMany: cheaper > remaining || links.length > remaining };
 }
 
 interface Search {
@@ -231,7 +300,11 @@ export interface PathIds {
  * A shortest path from one visible record to another within `maxHops`, or null. Searches from
  * both ends, one statement per hop, always widening the cheaper side (see widen); the hops of
  * both sides together never exceed `maxHops`. Among paths of the same length the one
- * through the lowest ids (then the oldest associations) wins, so the answer is stable.
+ * through the lowest ids (then the oldest associations) wins, so the answer is stable: the
+ * meeting record is the lowest of those the widened side reaches in the other's frontier, and
+ * each record's step back towards its end is its lowest neighbour one step closer, by the oldest
+ * association between them. A hop that finds the two frontiers linked therefore needs those
+ * links only, and widen reads no more when it can find them alone.
  * A search that would read more than PATH_SEARCH_ROWS associations is refused (LIMIT_EXCEEDED)
  * rather than answered wrongly.
  */
@@ -249,10 +322,10 @@ export async function findPath(
   for (let hops = 0; hops < maxHops; hops += 1) {
     if (sides[0]!.frontier.length === 0 || sides[1]!.frontier.length === 0) return null;
     const remaining = PATH_SEARCH_ROWS - read;
-    const { index, rows } = await widen(viewer, sides[0]!.frontier, sides[1]!.frontier, labelIds, remaining + 1);
+    const { index, rows, meetingOnly, tooMany } = await widen(viewer, sides[0]!.frontier, sides[1]!.frontier, labelIds, remaining, hops === maxHops - 1);
     const side = sides[index]!;
     const other = sides[1 - index]!;
-    if (rows.length > remaining) {
+    if (tooMany) {
       throw new LimitExceededError(
         `Finding this path would read more than ${PATH_SEARCH_ROWS} associations. Ask for fewer hops (maxHops) or name labels (labelKeys).`,
         'pathSearchRows',
@@ -292,6 +365,7 @@ export async function findPath(
         associations: [...fromSide.associations.reverse(), ...toSide.associations],
       };
     }
+    if (meetingOnly) return null; // the last hop allowed, and the frontiers do not meet
     side.frontier = next.sort((a, b) => a - b);
   }
   return null;
