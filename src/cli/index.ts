@@ -1,16 +1,32 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import cliProgress from 'cli-progress';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATABASE_URL, loadConfig } from '../config.js';
 import { closeDatabase, openDatabase, prisma } from '../db/index.js';
 import { describeDatabaseError, describeTarget } from '../db/errors.js';
 import { migrate } from '../db/migrate.js';
-import { issueApiKey } from '../services/api-keys.js';
+import { authenticate, issueApiKey } from '../services/api-keys.js';
 import { seedDemo } from '../services/demo.js';
-import { DomainError } from '../services/errors.js';
+import { DomainError, NotFoundError } from '../services/errors.js';
 import { EXPORT_FORMATS, exportAssociations, exportRecords, type ExportFormat } from '../services/export.js';
 import { decodeGlobalId, encodeGlobalId, parseRowId, type NodeType } from '../services/ids.js';
+import {
+  IMPORT_ERROR_MODES,
+  importAssociations,
+  importMaxBytes,
+  importRecords,
+  tooLarge,
+  type ImportErrorMode,
+  type ImportOptions,
+  type ImportSummary,
+} from '../services/import.js';
+import { adminViewer, type Viewer } from '../services/viewer.js';
 import { createUser, createWorkspace } from '../services/workspaces.js';
 
 const USAGE = `Usage: relate <command> [options]
@@ -30,6 +46,11 @@ Commands:
   export associations --workspace ID [--label KEY] [--object KEY] [--format csv|ndjson]
                                             the workspace's associations (of one label, of one
                                             object's labels), to stdout
+  import records --workspace ID --object KEY [--dry-run] [--on-error abort|skip] [--api-key KEY] FILE.csv
+                                            upsert records by the object's unique field
+  import associations --workspace ID [--dry-run] [--on-error abort|skip] [--api-key KEY] FILE.csv
+                                            link records named by id or unique value; prints
+                                            { summary, rejected } (exit 1 when rows were rejected)
 
 The database is DATABASE_URL (default file:./data/relate.db); postgres:// selects PostgreSQL.`;
 
@@ -72,7 +93,7 @@ async function withDatabase<T>(fn: () => Promise<T>, options: { statementTimeout
   }
 }
 
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[]): Promise<number | void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -90,10 +111,14 @@ export async function main(argv: string[]): Promise<void> {
       object: { type: 'string' },
       label: { type: 'string' },
       format: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'on-error': { type: 'string' },
+      'api-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const command = positionals.join(' ');
+  // `import` takes its file after the subcommand.
+  const command = positionals.slice(0, positionals[0] === 'import' ? 2 : undefined).join(' ');
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -193,13 +218,121 @@ export async function main(argv: string[]): Promise<void> {
       });
       return;
     }
+    case 'import records':
+    case 'import associations': {
+      const file = positionals[2];
+      if (!file || positionals.length > 3) throw new UsageError('import takes one FILE.csv');
+      const onError = (values['on-error'] ?? 'abort').toLowerCase() as ImportErrorMode;
+      if (!IMPORT_ERROR_MODES.includes(onError)) throw new UsageError('--on-error must be abort or skip');
+      if (command === 'import records' && !values.object) throw new UsageError('--object is required');
+      if (command === 'import associations' && values.object) throw new UsageError('--object applies to import records');
+      const workspaceId = values['api-key'] && !values.workspace ? null : idArg(values.workspace, 'Workspace', 'workspace');
+      const maxBytes = (() => {
+        try {
+          return importMaxBytes();
+        } catch (error) {
+          throw new CliError((error as Error).message);
+        }
+      })();
+      const size = await stat(file).then(
+        (stats) => (stats.isFile() ? stats.size : null),
+        () => null,
+      );
+      if (size === null) throw new UsageError(`cannot read ${file}: no such file`);
+      // Refused before a byte is read, and before the database is opened.
+      if (size > maxBytes) throw tooLarge(maxBytes, size);
+      return withDatabase(async () => {
+        const viewer = await importViewer(workspaceId, values['api-key']);
+        return runImport(command === 'import records' ? 'records' : 'associations', {
+          viewer,
+          source: () => createReadStream(file),
+          totalBytes: size,
+          maxBytes,
+          dryRun: values['dry-run'] ?? false,
+          onError,
+          objectKey: values.object,
+        });
+      }, { statementTimeout: 0 });
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
 }
 
+/**
+ * Whose rights an import uses: the API key's user (`--api-key`, with that user's permissions), or
+ * else the workspace's first admin, as the CLI's other commands act.
+ */
+async function importViewer(workspaceId: number | null, apiKey: string | undefined): Promise<Viewer> {
+  if (apiKey) {
+    const viewer = await authenticate(apiKey);
+    if (!viewer) throw new CliError('the API key is unknown or revoked');
+    if (workspaceId !== null && viewer.workspaceId !== workspaceId) throw new CliError('the API key belongs to another workspace');
+    return viewer;
+  }
+  const admin = await prisma.user.findFirst({ where: { workspaceId: workspaceId!, role: 'ADMIN' }, orderBy: { id: 'asc' } });
+  if (!admin) throw new NotFoundError('No workspace with that id.');
+  return adminViewer(admin.workspaceId, admin.id);
+}
+
+/**
+ * Runs an import and prints `{ "summary": …, "rejected": [ … ] }` on stdout. Rejected rows are
+ * spooled to a temporary file as they come (one JSON line each), so memory stays flat however
+ * many there are, and stdout gets one whole document only once the import ended: a file refused
+ * half-way prints nothing there. A progress bar goes to stderr when it is a terminal.
+ * Exit status: 0 when the rows were written (or a dry run found nothing wrong), 1 when rows were rejected.
+ */
+async function runImport(
+  kind: 'records' | 'associations',
+  options: Omit<ImportOptions, 'onRejected' | 'onProgress'> & { objectKey?: string },
+): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'relate-rejected-'));
+  const spoolFile = join(dir, 'rejected.ndjson');
+  const spool = createWriteStream(spoolFile);
+  const bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar(
+        { stream: process.stderr, format: 'import [{bar}] {percentage}% | {value}/{total} bytes | {rows} rows, {rejected} rejected', hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  bar?.start(options.totalBytes ?? 0, 0, { rows: 0, rejected: 0 });
+  let summary: ImportSummary;
+  try {
+    const common: ImportOptions = {
+      ...options,
+      onProgress: (counts) => bar?.update(counts.bytesRead, { rows: counts.processedRows, rejected: counts.rejectedCount }),
+      onRejected: async (error) => {
+        if (!spool.write(`${JSON.stringify(error)}\n`)) await once(spool, 'drain');
+      },
+    };
+    summary = kind === 'records' ? await importRecords({ ...common, objectKey: options.objectKey! }) : await importAssociations(common);
+    bar?.update(options.totalBytes ?? 0);
+  } catch (error) {
+    spool.destroy();
+    throw error;
+  } finally {
+    bar?.stop();
+  }
+  try {
+    spool.end();
+    await once(spool, 'finish');
+    const out = (text: string) => (process.stdout.write(text) ? undefined : once(process.stdout, 'drain'));
+    const indented = JSON.stringify(summary, null, 2).replaceAll('\n', '\n  ');
+    await out(`{\n  "summary": ${indented},\n  "rejected": [`);
+    let first = true;
+    for await (const line of createInterface({ input: createReadStream(spoolFile), crlfDelay: Infinity })) {
+      await out(`${first ? '' : ','}\n    ${line}`);
+      first = false;
+    }
+    await out(`${first ? '' : '\n  '}]\n}\n`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return summary.rejectedCount > 0 ? 1 : 0;
+}
+
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  (code) => process.exit(code ?? 0),
   (error: unknown) => {
     if (error instanceof UsageError || error instanceof DomainError) {
       process.stderr.write(`relate: ${error.message}\n${error instanceof UsageError ? `\n${USAGE}\n` : ''}`);

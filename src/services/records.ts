@@ -1,3 +1,4 @@
+import type { Field, ObjectModel } from '../db/generated/sqlite/client.js';
 import { prisma, type Tx } from '../db/index.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 import { CONTACT_KEY, findObjectByKey } from './objects.js';
@@ -48,53 +49,79 @@ function checkWritable(viewer: Viewer, object: ObjectLike) {
   if (accessTo(viewer, object.id) === 'NONE') throw new ForbiddenError(`You have no access to ${object.key} records.`);
 }
 
-export async function createRecord(
-  viewer: Viewer,
-  input: { objectKey: string; properties: Record<string, unknown>; ownerId?: number | null },
-) {
-  return prisma.$transaction(async (tx) => {
-    const object = await findObjectByKey(tx, viewer, input.objectKey);
-    checkWritable(viewer, object);
-    // A user who only sees their own records owns what they create.
-    const ownerId = input.ownerId ?? (accessTo(viewer, object.id) === 'ASSIGNED' ? viewer.userId : null);
-    await checkOwner(tx, viewer, object, ownerId);
-    await lockObjectRecords(tx, object.id, 'shared');
-    const fields = await tx.field.findMany({ where: { objectId: object.id } });
-    const properties = validateProperties(fields, input.properties);
-    const data = {
-      workspaceId: viewer.workspaceId,
-      objectId: object.id,
-      ownerId,
-      properties: JSON.stringify(properties),
-      uniqueValue: uniqueValueOf(fields, properties),
-      ...describeRecord(object, properties),
-    };
-    return tx.recordModel.create({ data }).catch(uniqueConflict(object.key, fields));
-  });
+/** An object with its fields, read in the caller's transaction after `lockObjectRecords(tx, id, 'shared')`. */
+export type ObjectWithFields = ObjectModel & { fields: Field[] };
+
+export interface CreateRecordInput {
+  objectKey: string;
+  properties: Record<string, unknown>;
+  ownerId?: number | null;
 }
 
-export async function updateRecord(
-  viewer: Viewer,
-  input: { id: number | null; properties?: Record<string, unknown> | null; ownerId?: number | null },
-) {
-  return prisma.$transaction(async (tx) => {
-    const record = await findVisibleRecord(tx, viewer, input.id);
+export interface UpdateRecordInput {
+  id: number | null;
+  properties?: Record<string, unknown> | null;
+  ownerId?: number | null;
+}
+
+export function createRecord(viewer: Viewer, input: CreateRecordInput) {
+  return prisma.$transaction((tx) => createRecordInTx(tx, viewer, input));
+}
+
+export function updateRecord(viewer: Viewer, input: UpdateRecordInput) {
+  return prisma.$transaction((tx) => updateRecordInTx(tx, viewer, input));
+}
+
+/**
+ * createRecord inside the caller's transaction (the import writes many records in one). Every
+ * check happens before the one write, so a refused record leaves the transaction usable; only a
+ * unique value taken concurrently fails at the write (a ConflictError). `object`, when the caller
+ * has it (with its fields, read under the object's shared lock), saves reading it again.
+ */
+export async function createRecordInTx(tx: Tx, viewer: Viewer, input: CreateRecordInput, object?: ObjectWithFields) {
+  const target = object ?? (await findObjectByKey(tx, viewer, input.objectKey));
+  checkWritable(viewer, target);
+  // A user who only sees their own records owns what they create.
+  const ownerId = input.ownerId ?? (accessTo(viewer, target.id) === 'ASSIGNED' ? viewer.userId : null);
+  await checkOwner(tx, viewer, target, ownerId);
+  let fields = object?.fields;
+  if (!fields) {
+    await lockObjectRecords(tx, target.id, 'shared');
+    fields = await tx.field.findMany({ where: { objectId: target.id } });
+  }
+  const properties = validateProperties(fields, input.properties);
+  const data = {
+    workspaceId: viewer.workspaceId,
+    objectId: target.id,
+    ownerId,
+    properties: JSON.stringify(properties),
+    uniqueValue: uniqueValueOf(fields, properties),
+    ...describeRecord(target, properties),
+  };
+  return tx.recordModel.create({ data }).catch(uniqueConflict(target.key, fields));
+}
+
+/** updateRecord inside the caller's transaction; `object` as for createRecordInTx (the record's object). */
+export async function updateRecordInTx(tx: Tx, viewer: Viewer, input: UpdateRecordInput, object?: ObjectWithFields) {
+  const record = await findVisibleRecord(tx, viewer, input.id);
+  let target = object?.id === record.objectId ? object : undefined;
+  if (!target) {
     await lockObjectRecords(tx, record.objectId, 'shared');
-    const object = await tx.objectModel.findUniqueOrThrow({ where: { id: record.objectId }, include: { fields: true } });
-    checkWritable(viewer, object);
-    await checkOwner(tx, viewer, object, input.ownerId);
-    if (input.ownerId === null && accessTo(viewer, object.id) === 'ASSIGNED') {
-      throw new ForbiddenError('You may only assign records of this object to yourself.');
-    }
-    const properties = validateProperties(object.fields, input.properties ?? {}, parseProperties(record.properties));
-    const data = {
-      ownerId: input.ownerId,
-      properties: JSON.stringify(properties),
-      uniqueValue: uniqueValueOf(object.fields, properties),
-      ...describeRecord(object, properties),
-    };
-    return tx.recordModel.update({ where: { id: record.id }, data }).catch(uniqueConflict(object.key, object.fields));
-  });
+    target = await tx.objectModel.findUniqueOrThrow({ where: { id: record.objectId }, include: { fields: true } });
+  }
+  checkWritable(viewer, target);
+  await checkOwner(tx, viewer, target, input.ownerId);
+  if (input.ownerId === null && accessTo(viewer, target.id) === 'ASSIGNED') {
+    throw new ForbiddenError('You may only assign records of this object to yourself.');
+  }
+  const properties = validateProperties(target.fields, input.properties ?? {}, parseProperties(record.properties));
+  const data = {
+    ownerId: input.ownerId,
+    properties: JSON.stringify(properties),
+    uniqueValue: uniqueValueOf(target.fields, properties),
+    ...describeRecord(target, properties),
+  };
+  return tx.recordModel.update({ where: { id: record.id }, data }).catch(uniqueConflict(target.key, target.fields));
 }
 
 /**

@@ -1,0 +1,525 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Prisma, prisma, provider, type Tx } from '../db/index.js';
+import { localFeed, wroteEvents } from '../feed/events.js';
+import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { ASSOCIATION_COLUMNS } from './export.js';
+import { decodeGlobalId } from './ids.js';
+import { ImportFileError, importMaxBytes, readCsv, tooLarge, type CsvRow } from './import-csv.js';
+import { applyLinks, type LinkInput } from './links.js';
+import { lockObjectRecords, lockWorkspace } from './lock.js';
+import { CUSTOM_PREFIX } from './objects.js';
+import { validateProperties, type FieldDef } from './properties.js';
+import { createRecordInTx, updateRecordInTx, type ObjectWithFields } from './records.js';
+import { lookupValue, uniqueFieldOf, uniqueValueOf } from './unique.js';
+import { accessTo, type Viewer } from './viewer.js';
+import { visibleRecordSql } from './visibility.js';
+
+export { DEFAULT_IMPORT_MAX_BYTES, ImportFileError, importMaxBytes, tooLarge } from './import-csv.js';
+
+/**
+ * `relate import records|associations` (SPEC §5.3): CSV files read as a stream, in batches of
+ * IMPORT_BATCH rows, so memory stays flat whatever the file's size (one batch of rows and its
+ * outcome; rejected rows are handed to `onRejected` as they are found, never kept).
+ *
+ * The rules are the API's, decided by the same code: links by `applyLinks` (links.ts) — limits
+ * against the database and the rows before, cardinality, order, visibility, events — and records
+ * by `createRecordInTx` / `updateRecordInTx` (records.ts). This file only reads rows, names
+ * records and reports.
+ *
+ * Transactions:
+ * - `onError: 'abort'` (the default) and dry runs: one transaction for the whole file, holding
+ *   the workspace's write lock; every row is decided (so every rejection is reported), then it
+ *   commits only if no row was rejected and it is not a dry run. A dry run's counts are those
+ *   of the writes it rolled back.
+ * - `onError: 'skip'`: one transaction per batch, each committing its good rows. The file is read
+ *   once first, without writing, so that a bad file (ragged row, bad bytes, too large) is refused
+ *   before any batch commits; a one-shot stream is spooled to a temporary file for that.
+ */
+export const IMPORT_BATCH = 1000;
+
+export type ImportErrorMode = 'abort' | 'skip';
+export const IMPORT_ERROR_MODES: readonly ImportErrorMode[] = ['abort', 'skip'];
+
+/** A rejected row. `row`: as a spreadsheet numbers it (header = 1); `code`: the API's error code. */
+export interface ImportRowError {
+  row: number;
+  column: string | null;
+  code: string;
+  message: string;
+}
+
+export interface ImportCounts {
+  /** Data rows read so far (blank lines aside); the file's total once it is read. */
+  totalRows: number;
+  /** Rows decided so far. */
+  processedRows: number;
+  /** Associations (records) created. */
+  createdCount: number;
+  /** Associations already there; records that existed and were updated. */
+  existingCount: number;
+  rejectedCount: number;
+}
+
+export interface ImportSummary extends ImportCounts {
+  dryRun: boolean;
+  onError: ImportErrorMode;
+  /** Whether anything was committed. */
+  written: boolean;
+}
+
+export interface ImportOptions {
+  /** Whose permissions apply: USER keys import only what they could link or write. */
+  viewer: Viewer;
+  /** The CSV bytes; a function opening them, when they can be read twice (a file). */
+  source: Readable | (() => Readable);
+  /** Validate every row, write nothing. */
+  dryRun?: boolean;
+  /** 'abort' (default): nothing written if any row is rejected; 'skip': write the good rows. */
+  onError?: ImportErrorMode;
+  /** The file's size when known: a file over the maximum is refused before it is read. */
+  totalBytes?: number;
+  /** The largest file read, in bytes (default: RELATE_IMPORT_MAX_BYTES, else 1 GiB). */
+  maxBytes?: number;
+  onProgress?: (counts: ImportCounts & { bytesRead: number }) => void;
+  /**
+   * Each rejected row, in file order, as it is found. In 'skip' mode after its batch committed,
+   * outside any transaction; otherwise while the import's one transaction is open (on SQLite,
+   * do not write to the database from here: that transaction holds the write lock).
+   */
+  onRejected?: (error: ImportRowError) => void | Promise<void>;
+  /** Called inside each transaction that commits rows, so a caller can store its progress atomically with them. */
+  onCommit?: (tx: Tx, counts: ImportCounts) => Promise<void>;
+}
+
+/** A large import runs in one transaction: it may take as long as the file needs. */
+const TRANSACTION_TIMEOUT = 24 * 60 * 60 * 1000;
+
+/** Thrown to roll back a dry run or an aborted import; never escapes. */
+class Rollback extends Error {}
+
+/**
+ * A transaction for import batches: the workspace's write lock when links are written (as
+ * lockedTransaction takes it), no time limit but the statements', and the local feed told of
+ * committed events.
+ */
+async function importTransaction<T>(workspaceId: number, lock: boolean, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  let wrote = false;
+  const result = await prisma.$transaction(
+    async (tx) => {
+      if (lock) await lockWorkspace(tx, workspaceId);
+      const value = await fn(tx);
+      wrote = wroteEvents(tx);
+      return value;
+    },
+    { timeout: TRANSACTION_TIMEOUT, maxWait: 60_000 },
+  );
+  if (wrote) localFeed.emit('committed', workspaceId);
+  return result;
+}
+
+type Reject = (row: number, column: string | null, error: DomainError) => void;
+
+/** What differs between the two imports: the header they read and how a batch is written. */
+interface Plan {
+  checkHeader(header: string[]): void;
+  /** Takes the workspace's write lock (links do; record writes do not). */
+  lockWorkspace: boolean;
+  /** Decides and writes a batch in `tx`, reporting each refused row. */
+  apply(tx: Tx, rows: readonly CsvRow[], reject: Reject): Promise<{ created: number; existing: number }>;
+}
+
+async function* inBatches<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const item of items) {
+    batch.push(item);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+async function run(options: ImportOptions, plan: Plan): Promise<ImportSummary> {
+  const dryRun = options.dryRun ?? false;
+  const onError = options.onError ?? 'abort';
+  if (!IMPORT_ERROR_MODES.includes(onError)) throw new ValidationError('onError must be abort or skip.', 'onError');
+  const maxBytes = options.maxBytes ?? importMaxBytes();
+  if (options.totalBytes !== undefined && options.totalBytes > maxBytes) throw tooLarge(maxBytes, options.totalBytes);
+  const batched = onError === 'skip' && !dryRun;
+  const counts: ImportCounts = { totalRows: 0, processedRows: 0, createdCount: 0, existingCount: 0, rejectedCount: 0 };
+  const { viewer } = options;
+
+  let spoolDir: string | null = null;
+  try {
+    let open = typeof options.source === 'function' ? options.source : null;
+    if (batched) {
+      if (!open) {
+        spoolDir = await mkdtemp(join(tmpdir(), 'relate-import-'));
+        const file = join(spoolDir, 'import.csv');
+        await pipeline(options.source as Readable, createWriteStream(file));
+        open = () => createReadStream(file);
+      }
+      // Read the whole file once, writing nothing: a bad file is refused before any batch commits.
+      const check = await readCsv(open(), { maxBytes, checkHeader: plan.checkHeader });
+      for await (const _row of check.rows) counts.totalRows += 1;
+    }
+    let bytesRead = 0;
+    const reader = await readCsv(open ? open() : (options.source as Readable), {
+      maxBytes,
+      checkHeader: plan.checkHeader,
+      onBytes: (bytes) => (bytesRead = bytes),
+    });
+    const counted = batched;
+
+    const pending: ImportRowError[] = [];
+    const reject: Reject = (row, column, error) => {
+      counts.rejectedCount += 1;
+      pending.push({ row, column, code: error.code, message: error.message });
+    };
+    const report = async () => {
+      for (const error of pending.splice(0)) await options.onRejected?.(error);
+      options.onProgress?.({ ...counts, bytesRead });
+    };
+    const applyBatch = async (tx: Tx, rows: CsvRow[]) => {
+      if (!counted) counts.totalRows += rows.length;
+      const { created, existing } = await plan.apply(tx, rows, reject);
+      counts.processedRows += rows.length;
+      counts.createdCount += created;
+      counts.existingCount += existing;
+    };
+
+    let written = false;
+    if (batched) {
+      for await (const rows of inBatches(reader.rows, IMPORT_BATCH)) {
+        await importTransaction(viewer.workspaceId, plan.lockWorkspace, async (tx) => {
+          await applyBatch(tx, rows);
+          await options.onCommit?.(tx, { ...counts });
+        });
+        written ||= counts.createdCount + counts.existingCount > 0;
+        await report();
+      }
+    } else {
+      await importTransaction(viewer.workspaceId, plan.lockWorkspace, async (tx) => {
+        for await (const rows of inBatches(reader.rows, IMPORT_BATCH)) {
+          await applyBatch(tx, rows);
+          await report();
+        }
+        if (dryRun || counts.rejectedCount > 0) throw new Rollback();
+        await options.onCommit?.(tx, { ...counts });
+      }).then(
+        () => (written = true),
+        (error: unknown) => {
+          if (!(error instanceof Rollback)) throw error;
+        },
+      );
+    }
+    options.onProgress?.({ ...counts, bytesRead });
+    return { ...counts, dryRun, onError, written };
+  } finally {
+    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+  }
+}
+
+/** The DomainError of a rejected item, or the unexpected error it is (rethrown). */
+function domainError(error: Error): DomainError {
+  if (error instanceof DomainError) return error;
+  throw error;
+}
+
+/** `column IN (values)` for text values, one parameter whatever their number. */
+function inTexts(column: Prisma.Sql, values: readonly string[]): Prisma.Sql {
+  return provider === 'postgresql'
+    ? Prisma.sql`${column} = ANY(${[...values]}::text[])`
+    : Prisma.sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Associations
+
+type Side = 'first' | 'second';
+const SIDES: readonly Side[] = ['first', 'second'];
+const column = (side: Side, name: 'RecordId' | 'ObjectKey' | 'Unique') => `${side}${name}`;
+
+function checkColumns(header: readonly string[], expected: readonly string[], what: string): Map<string, number> {
+  const list = expected.join(',');
+  const positions = new Map<string, number>();
+  for (const [index, name] of header.entries()) {
+    if (!expected.includes(name)) {
+      throw new ImportFileError(`Unknown column "${name}" in the header of ${what}. The columns are: ${list}.`, 1, name || null);
+    }
+    if (positions.has(name)) throw new ImportFileError(`Column "${name}" appears twice in the header.`, 1, name);
+    positions.set(name, index);
+  }
+  return positions;
+}
+
+interface ObjectRef {
+  id: number;
+  key: string;
+  unique: Pick<FieldDef, 'key' | 'type'> | undefined;
+}
+
+/** A side as the row names it: by id (left to applyLinks), or by object and unique value. */
+type Named = { kind: 'id'; id: number | null } | { kind: 'unique'; object: ObjectRef; value: string };
+
+/**
+ * Links records named by each row. Columns (any order, those `relate export associations`
+ * writes): `labelKeys` (`;`-separated), and for each side `firstRecordId` or `firstObjectKey` +
+ * `firstUnique` (likewise `second…`). A side with both an object key and a unique value is named
+ * by them (they hold across workspaces, ids do not); otherwise by its id.
+ */
+export function importAssociations(options: ImportOptions): Promise<ImportSummary> {
+  const { viewer } = options;
+  let at = new Map<string, number>();
+  const plan: Plan = {
+    lockWorkspace: true,
+    checkHeader(header) {
+      at = checkColumns(header, ASSOCIATION_COLUMNS, 'an associations file');
+      const expected = `The header is: ${ASSOCIATION_COLUMNS.join(',')} (each record by its id, or by object key and unique value).`;
+      if (!at.has('labelKeys')) throw new ImportFileError(`The header has no "labelKeys" column. ${expected}`, 1);
+      for (const side of SIDES) {
+        if (!at.has(column(side, 'RecordId')) && !(at.has(column(side, 'ObjectKey')) && at.has(column(side, 'Unique')))) {
+          throw new ImportFileError(
+            `The header names no ${side} record: it needs "${column(side, 'RecordId')}", or "${column(side, 'ObjectKey')}" and "${column(side, 'Unique')}". ${expected}`,
+            1,
+          );
+        }
+      }
+    },
+    async apply(tx, rows, reject) {
+      // Unique values are compared exactly as stored (TEXT keeps its spaces); the rest is trimmed.
+      const cell = (cells: string[], name: string) => {
+        const index = at.get(name);
+        if (index === undefined) return '';
+        return name.endsWith('Unique') ? cells[index]! : cells[index]!.trim();
+      };
+      const objects = await workspaceObjects(tx, viewer.workspaceId);
+
+      // Name both records of every row; gather the unique values to look up, per object.
+      const named: ({ first: Named; second: Named; labelKeys: string[] } | null)[] = rows.map(({ row, cells }) => {
+        const sides = {} as Record<Side, Named>;
+        for (const side of SIDES) {
+          const objectKey = cell(cells, column(side, 'ObjectKey'));
+          const value = cell(cells, column(side, 'Unique'));
+          const id = cell(cells, column(side, 'RecordId'));
+          const fail = (name: string, error: DomainError) => (reject(row, column(side, name as 'Unique'), error), null);
+          if (value !== '' || (objectKey !== '' && id === '')) {
+            if (objectKey === '') return fail('ObjectKey', new ValidationError(`${column(side, 'Unique')} needs ${column(side, 'ObjectKey')}.`));
+            if (value === '') return fail('Unique', new ValidationError(`${column(side, 'ObjectKey')} needs ${column(side, 'Unique')} (or give ${column(side, 'RecordId')} alone).`));
+            const object = objects.get(objectKey) ?? objects.get(CUSTOM_PREFIX + objectKey);
+            if (!object) return fail('ObjectKey', new NotFoundError(`No object with key "${objectKey}".`));
+            if (!object.unique) return fail('Unique', new ValidationError(`Object "${object.key}" has no unique field to name its records by.`));
+            const normalised = lookupValue(object.unique.type, value);
+            if (normalised === null) return fail('Unique', notFoundByValue(object, value));
+            sides[side] = { kind: 'unique', object, value: normalised };
+          } else if (id !== '') {
+            sides[side] = { kind: 'id', id: decodeGlobalId(id, 'Record') };
+          } else {
+            return fail('RecordId', new ValidationError(`No ${side} record: give ${column(side, 'RecordId')}, or ${column(side, 'ObjectKey')} and ${column(side, 'Unique')}.`));
+          }
+        }
+        const labelKeys = cell(cells, 'labelKeys')
+          .split(';')
+          .map((key) => key.trim())
+          .filter(Boolean);
+        return { ...sides, labelKeys };
+      });
+
+      const wanted = new Map<ObjectRef, Set<string>>();
+      for (const item of named) {
+        for (const side of SIDES) {
+          const name = item?.[side];
+          if (name?.kind === 'unique') wanted.set(name.object, (wanted.get(name.object) ?? new Set()).add(name.value));
+        }
+      }
+      // One statement per object: the records the viewer can see with these values.
+      const found = new Map<ObjectRef, Map<string, number>>();
+      for (const [object, values] of wanted) {
+        const records = await tx.$queryRaw<{ id: number | bigint; uniqueValue: string }[]>`
+          SELECT r."id", r."uniqueValue" FROM "Record" r
+          WHERE r."objectId" = ${object.id} AND ${inTexts(Prisma.sql`r."uniqueValue"`, [...values])} AND ${visibleRecordSql(viewer, 'r')}`;
+        found.set(object, new Map(records.map((record) => [record.uniqueValue, Number(record.id)])));
+      }
+
+      const items: LinkInput[] = [];
+      const itemRows: { row: number; byUnique: Record<Side, boolean> }[] = [];
+      for (const [index, item] of named.entries()) {
+        if (!item) continue;
+        const { row, cells } = rows[index]!;
+        const ids = {} as Record<Side, number | null>;
+        let missing = false;
+        for (const side of SIDES) {
+          const name = item[side];
+          if (name.kind === 'id') ids[side] = name.id;
+          else {
+            const id = found.get(name.object)?.get(name.value);
+            if (id === undefined) {
+              reject(row, column(side, 'Unique'), notFoundByValue(name.object, cell(cells, column(side, 'Unique'))));
+              missing = true;
+              break;
+            }
+            ids[side] = id;
+          }
+        }
+        if (missing) continue;
+        items.push({ firstRecordId: ids.first, secondRecordId: ids.second, labelKeys: item.labelKeys });
+        itemRows.push({ row, byUnique: { first: item.first.kind === 'unique', second: item.second.kind === 'unique' } });
+      }
+
+      const outcome = await applyLinks(tx, viewer, items, {
+        batch: true,
+        onReject: (index, error) => {
+          const { row, byUnique } = itemRows[index]!;
+          const failure = domainError(error);
+          reject(row, linkErrorColumn(failure, byUnique), failure);
+        },
+      });
+      return { created: outcome.createdCount, existing: outcome.existingCount };
+    },
+  };
+  return run(options, plan);
+}
+
+async function workspaceObjects(tx: Tx, workspaceId: number): Promise<Map<string, ObjectRef>> {
+  const objects = await tx.objectModel.findMany({
+    where: { workspaceId },
+    select: { id: true, key: true, fields: { where: { unique: true }, select: { key: true, type: true } } },
+  });
+  return new Map(objects.map((object) => [object.key, { id: object.id, key: object.key, unique: object.fields[0] }]));
+}
+
+/** Missing and hidden records answer alike, as the API's lookups do. */
+const notFoundByValue = (object: ObjectRef, value: string) =>
+  new NotFoundError(`No ${object.key} record with ${object.unique!.key} "${value}".`);
+
+/** The column a link rule's refusal points at: a record's (the way the row named it), else the labels. */
+function linkErrorColumn(error: DomainError, byUnique: Record<Side, boolean>): string {
+  for (const side of SIDES) {
+    const named = error instanceof ValidationError ? error.field === column(side, 'RecordId') : error.message.includes(column(side, 'RecordId'));
+    if (named) return column(side, byUnique[side] ? 'Unique' : 'RecordId');
+  }
+  return 'labelKeys';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+/** A cell as the property value the API would take: numbers and booleans parsed, the rest as text. */
+function propertyValue(field: FieldDef, text: string): unknown {
+  if (field.type === 'NUMBER') {
+    const number = Number(text);
+    return text.trim() !== '' && Number.isFinite(number) ? number : text;
+  }
+  if (field.type === 'BOOLEAN') {
+    const word = text.trim().toLowerCase();
+    return word === 'true' ? true : word === 'false' ? false : text;
+  }
+  return text;
+}
+
+/**
+ * Upserts records of one object by its unique field. The header names field keys (any order,
+ * any subset that includes the unique field; an `id` column, as exports write, is ignored: ids do
+ * not hold across workspaces). A row whose unique value a record has updates that record (its
+ * properties merged as updateRecord merges them; an empty cell leaves a property as it is),
+ * otherwise it creates one. A value repeated in the file: the later row updates the record the
+ * earlier one wrote.
+ */
+export async function importRecords(options: ImportOptions & { objectKey: string }): Promise<ImportSummary> {
+  const { viewer } = options;
+  const found = await prisma.objectModel.findUnique({
+    where: { workspaceId_key: { workspaceId: viewer.workspaceId, key: options.objectKey } },
+    include: { fields: { orderBy: { position: 'asc' } } },
+  });
+  if (!found) throw new NotFoundError(`No object with key "${options.objectKey}".`);
+  if (accessTo(viewer, found.id) === 'NONE') throw new ForbiddenError(`You have no access to ${found.key} records.`);
+  const unique = uniqueFieldOf(found.fields);
+  if (!unique) {
+    throw new ValidationError(
+      `Object "${found.key}" has no unique field: records are imported by it. Declare one first (updateObject with uniqueField).`,
+      'objectKey',
+    );
+  }
+  let columns: (string | null)[] = [];
+  const plan: Plan = {
+    lockWorkspace: false,
+    checkHeader(header) {
+      const keys = found.fields.map((field) => field.key);
+      const positions = checkColumns(header, ['id', ...keys], `${found.key} records`);
+      if (!positions.has(unique.key)) {
+        throw new ImportFileError(`The header has no "${unique.key}" column: ${found.key} records are matched by their unique field "${unique.key}". The columns are: id,${keys.join(',')}.`, 1);
+      }
+      columns = header.map((name) => (name === 'id' ? null : name));
+    },
+    async apply(tx, rows, reject) {
+      // The fields are read under the object's shared lock, as a record write reads them.
+      await lockObjectRecords(tx, found.id, 'shared');
+      const object: ObjectWithFields = await tx.objectModel.findUniqueOrThrow({ where: { id: found.id }, include: { fields: true } });
+      const byKey = new Map(object.fields.map((field) => [field.key, field]));
+      const keyField = { ...byKey.get(unique.key)!, required: true };
+
+      const parsed: ({ row: number; properties: Record<string, unknown>; value: string } | null)[] = rows.map(({ row, cells }) => {
+        const properties: Record<string, unknown> = {};
+        for (const [index, key] of columns.entries()) {
+          const text = cells[index]!;
+          const field = key === null ? undefined : byKey.get(key);
+          if (field && text !== '') properties[field.key] = propertyValue(field, text);
+        }
+        if (properties[unique.key] === undefined) {
+          reject(row, unique.key, new ValidationError(`Every row needs a value of the unique field "${unique.key}".`, `properties.${unique.key}`));
+          return null;
+        }
+        try {
+          // The unique value exactly as the record will store it (validated, then normalised).
+          const value = uniqueValueOf([keyField], validateProperties([keyField], { [unique.key]: properties[unique.key] }))!;
+          return { row, properties, value };
+        } catch (error) {
+          reject(row, unique.key, domainError(error as Error));
+          return null;
+        }
+      });
+
+      const values = [...new Set(parsed.flatMap((item) => (item ? [item.value] : [])))];
+      const existing = new Map<string, { id: number; visible: boolean }>();
+      if (values.length) {
+        const records = await tx.$queryRaw<{ id: number | bigint; uniqueValue: string; visible: number | bigint | boolean }[]>`
+          SELECT r."id", r."uniqueValue", CASE WHEN ${visibleRecordSql(viewer, 'r')} THEN 1 ELSE 0 END AS "visible"
+          FROM "Record" r WHERE r."objectId" = ${object.id} AND ${inTexts(Prisma.sql`r."uniqueValue"`, values)}`;
+        for (const record of records) existing.set(record.uniqueValue, { id: Number(record.id), visible: Number(record.visible) === 1 });
+      }
+
+      let created = 0;
+      let updated = 0;
+      for (const item of parsed) {
+        if (!item) continue;
+        const match = existing.get(item.value);
+        try {
+          if (match && !match.visible) {
+            // As createRecord answers: the value is taken, never saying by which record.
+            throw new ConflictError(`Another ${object.key} record already has this ${unique.key}: "${unique.key}" is unique.`);
+          }
+          if (match) {
+            await updateRecordInTx(tx, viewer, { id: match.id, properties: item.properties }, object);
+            updated += 1;
+          } else {
+            const record = await createRecordInTx(tx, viewer, { objectKey: object.key, properties: item.properties }, object);
+            existing.set(item.value, { id: record.id, visible: true });
+            created += 1;
+          }
+        } catch (error) {
+          const failure = domainError(error as Error);
+          const field = failure instanceof ValidationError ? failure.field : null;
+          reject(item.row, field?.startsWith('properties.') ? field.slice('properties.'.length) : failure instanceof ConflictError ? unique.key : field, failure);
+        }
+      }
+      return { created, existing: updated };
+    },
+  };
+  return run(options, plan);
+}
