@@ -206,7 +206,8 @@ describe('importAssociations', () => {
     const big = csv(rows);
     expect(big.length).toBeGreaterThan(1024 * 1024);
     const job = await until(ws.apiKey, await submit(ws.apiKey, big, { dryRun: true }));
-    expect(job).toMatchObject({ status: 'SUCCEEDED', totalRows: 32_000, existingCount: 32_000 });
+    expect(job).toMatchObject({ status: 'SUCCEEDED', totalRows: 32_000, processedRows: 32_000, rejectedCount: 0 });
+    expect(job.createdCount + job.existingCount).toBe(32_000);
 
     const anonymous = await upload(null, big);
     expect(anonymous.status).toBe(413);

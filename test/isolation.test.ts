@@ -44,7 +44,7 @@ import {
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { NodeType } from '../src/services/ids.js';
-import { useTestApp, type GraphQLResponse, type TestWorkspace } from './helpers.js';
+import { ENDPOINT, useTestApp, type GraphQLResponse, type TestWorkspace } from './helpers.js';
 import {
   answer,
   contact,
@@ -94,6 +94,7 @@ const BY_COORDINATE: Record<string, ProbeType> = {
   'Mutation.updateWebhookEndpoint(input.id)': 'WebhookEndpoint',
   'Mutation.deleteWebhookEndpoint(input.id)': 'WebhookEndpoint',
   'Mutation.redeliverWebhook(input.deliveryId)': 'WebhookDelivery',
+  'Query.importJob(id)': 'ImportJob',
   'Query.path(from)': 'Record',
   'Query.path(to)': 'Record',
   'Record.mutualAssociations(with)': 'Record',
@@ -111,9 +112,10 @@ const ALL_TYPES: NodeType[] = [
   'AssociationEvent',
   'WebhookEndpoint',
   'WebhookDelivery',
+  'ImportJob',
 ];
 /** Those that `node` resolves (the others are never nodes, so they have no positive control). */
-const NODE_TYPES = new Set<NodeType>(['Record', 'User', 'Object', 'AssociationLabel', 'Association', 'Workspace', 'WebhookEndpoint', 'WebhookDelivery']);
+const NODE_TYPES = new Set<NodeType>(['Record', 'User', 'Object', 'AssociationLabel', 'Association', 'Workspace', 'WebhookEndpoint', 'WebhookDelivery', 'ImportJob']);
 
 /** How to reach an instance of a type that has ID-taking (or cursor-taking) fields, in a workspace. */
 type Entry = (fixtures: Fixtures, inner: string) => string;
@@ -124,6 +126,7 @@ const ENTRIES: Record<string, Entry> = {
   AssociationGroup: (f, inner) => `record(id: "${f.page}") { associationGroups { ${inner} } }`,
   AssociationLabel: (_f, inner) => `associationLabel(key: "spouse") { ${inner} }`,
   WebhookEndpoint: (_f, inner) => `webhookEndpoints { ${inner} }`,
+  ImportJob: (f, inner) => `importJob(id: "${f.valid.ImportJob}") { ${inner} }`,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -169,6 +172,20 @@ async function arrange(app: ReturnType<typeof useTestApp>, name: string): Promis
   await createLabel(admin, { key: 'hooked', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'SINGLE', firstLabel: 'Hooked' });
   const deliveries = data(await admin(`{ webhookEndpoints { deliveries(first: 1) { edges { node { id } } } } }`));
   const events = data(await admin(`query ($id: ID!) { record(id: $id) { associationEvents(first: 1) { edges { node { id } } } } }`, { id: mine1 }));
+  // An import job (a dry run that rejects its one row, so its errors connection has an item).
+  const form = new FormData();
+  form.set('operations', JSON.stringify({
+    query: 'mutation ($input: ImportAssociationsInput!) { importAssociations(input: $input) { ... on ImportAssociationsSuccess { importJob { id } } } }',
+    variables: { input: { file: null, dryRun: true } },
+  }));
+  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
+  form.set('0', new Blob([`firstRecordId,secondRecordId,labelKeys\n${mine1},${mine2},nope\n`], { type: 'text/csv' }), 'probe.csv');
+  const uploaded = (await (await app.app.fetch(ENDPOINT, { method: 'POST', headers: { authorization: `Bearer ${ws.apiKey}` }, body: form })).json()) as any;
+  const importJob = uploaded.data.importAssociations.importJob.id as string;
+  for (let tries = 0; (await admin(`query ($id: ID!) { importJob(id: $id) { status } }`, { id: importJob })).data.importJob.status !== 'SUCCEEDED'; tries += 1) {
+    if (tries > 200) throw new Error('the import job did not end');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
   return {
     ws,
     admin,
@@ -184,6 +201,7 @@ async function arrange(app: ReturnType<typeof useTestApp>, name: string): Promis
       AssociationEvent: events.record.associationEvents.edges[0].node.id,
       WebhookEndpoint: endpoint,
       WebhookDelivery: deliveries.webhookEndpoints[0].deliveries.edges[0].node.id,
+      ImportJob: importJob,
     },
     valid2: mine2,
     page: mine1,
@@ -317,18 +335,27 @@ function buildArgs(plan: CallPlan): Record<string, unknown> {
 function selection(schema: GraphQLSchema, type: GraphQLOutputType | GraphQLNamedType, depth: number): string {
   const named = getNamedType(type);
   if (isLeafType(named)) return '';
-  const fields = (object: GraphQLObjectType | GraphQLInterfaceType, level: number) =>
+  // Members' fields are aliased by their type: the same name may have another type in another
+  // member (ImportJob.status and WebhookDelivery.status), which one selection cannot ask for.
+  const fields = (object: GraphQLObjectType | GraphQLInterfaceType, level: number, clashes = new Set<string>()) =>
     Object.values(object.getFields())
       .filter((field) => field.args.every((arg) => !isRequired(arg.type, arg.defaultValue)))
       .map((field) => {
-        if (isLeafType(getNamedType(field.type))) return field.name;
-        return level > 0 ? `${field.name} ${selection(schema, field.type, level - 1)}` : '';
+        const name = clashes.has(field.name) ? `${object.name}_${field.name}: ${field.name}` : field.name;
+        if (isLeafType(getNamedType(field.type))) return name;
+        return level > 0 ? `${name} ${selection(schema, field.type, level - 1)}` : '';
       })
       .join(' ');
   if (isObjectType(named)) return `{ __typename ${fields(named, depth)} }`;
   if (isInterfaceType(named) || isUnionType(named)) {
     const own = isInterfaceType(named) ? fields(named, 0) : '';
-    const members = schema.getPossibleTypes(named).map((member) => `... on ${member.name} { __typename ${fields(member, depth)} }`);
+    const possible = schema.getPossibleTypes(named);
+    const typesOf = new Map<string, Set<string>>();
+    for (const member of possible) {
+      for (const field of Object.values(member.getFields())) typesOf.set(field.name, (typesOf.get(field.name) ?? new Set()).add(String(field.type)));
+    }
+    const clashes = new Set([...typesOf].filter(([, types]) => types.size > 1).map(([name]) => name));
+    const members = possible.map((member) => `... on ${member.name} { __typename ${fields(member, depth, clashes)} }`);
     return `{ __typename ${own} ${members.join(' ')} }`;
   }
   throw new Error(`cannot select ${named.name}`);

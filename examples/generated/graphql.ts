@@ -17,6 +17,8 @@ export type Scalars = {
   DateTime: { input: string; output: string; }
   /** The `JSONObject` scalar type represents JSON objects as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf). */
   JSONObject: { input: { [key: string]: unknown }; output: { [key: string]: unknown }; }
+  /** A file, sent as a part of a GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec): a multipart/form-data POST with the fields operations, map and the file. Input only. */
+  Upload: { input: any; output: any; }
 };
 
 /** Records linked to a given record. */
@@ -205,6 +207,34 @@ export type FieldType =
   | 'TEXT'
   /** A string with an http or https URL. */
   | 'URL';
+
+/** A CSV file of associations to import, and how. */
+export type ImportAssociationsInput = {
+  /** Decide every row and write nothing (default false). */
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The CSV file: a header row naming its columns among firstRecordId,secondRecordId,labelKeys,firstObjectKey,firstUnique,secondObjectKey,secondUnique (each record by its id, or by object key and unique value; labelKeys separated by ;), then one row per link. */
+  file: Scalars['Upload']['input'];
+  /** ABORT (default): nothing written if any row is rejected; SKIP: write the good rows. */
+  onError?: InputMaybe<ImportErrorMode>;
+};
+
+/** What an import does with rows it rejects. */
+export type ImportErrorMode =
+  /** Write nothing if any row is rejected (the whole file is one transaction). The default. */
+  | 'ABORT'
+  /** Write the good rows, batch by batch, and list the rejected ones. */
+  | 'SKIP';
+
+/** Where an import job stands. */
+export type ImportJobStatus =
+  /** Ended without importing the file: a bad file, rows rejected under ABORT, or the server stopped. `failure` says why and what was written. */
+  | 'FAILED'
+  /** Received; waiting for the import before it on the same server to end. */
+  | 'QUEUED'
+  /** Reading and deciding rows; the counts grow as it goes. */
+  | 'RUNNING'
+  /** Ran to its end: the good rows are written (SKIP), every row is (ABORT), or nothing is and the counts say what would be (dry run). */
+  | 'SUCCEEDED';
 
 /** Two records and the labels to link them under. */
 export type LinkRecordsInput = {
