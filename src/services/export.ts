@@ -56,6 +56,31 @@ async function write(out: Writable, chunk: string): Promise<void> {
 /** Resolves once everything written so far has been handed to the system. */
 const flushed = (out: Writable) => new Promise<void>((resolve, reject) => out.write('', (error) => (error ? reject(error) : resolve())));
 
+/**
+ * The keyset-page loop both exports share: reads pages of EXPORT_PAGE rows by id (`readPage`
+ * gets the last id written, 0 at first), writes each page as one chunk (waiting for 'drain'),
+ * stops after a short page, and resolves once everything is handed to the system. Returns the
+ * number of rows written.
+ */
+async function exportPages<Row extends { id: unknown }>(
+  out: Writable,
+  readPage: (afterId: number) => Promise<Row[]>,
+  formatRows: (rows: Row[]) => string,
+): Promise<number> {
+  let count = 0;
+  let afterId = 0;
+  for (;;) {
+    const page = await readPage(afterId);
+    if (!page.length) break;
+    await write(out, formatRows(page));
+    count += page.length;
+    afterId = Number(page[page.length - 1]!.id);
+    if (page.length < EXPORT_PAGE) break;
+  }
+  await flushed(out);
+  return count;
+}
+
 async function findWorkspace(workspaceId: number) {
   const workspace = await prisma.workspace.findUnique({ where: { id: workspaceId }, select: { id: true } });
   if (!workspace) throw new NotFoundError('No workspace with that id.');
@@ -84,32 +109,28 @@ export async function exportRecords(
   const keys = [...(unique ? [unique.key] : []), ...object.fields.filter((field) => field !== unique).map((field) => field.key)];
   if (options.format === 'csv') await write(out, csvRow(['id', ...keys]));
 
-  let count = 0;
-  let afterId = 0;
-  for (;;) {
-    const page = await reader.rows<{ id: unknown; properties: unknown }>(Prisma.sql`
-      SELECT "id", "properties" FROM "Record"
-      WHERE "workspaceId" = ${options.workspaceId} AND "objectId" = ${object.id} AND "id" > ${afterId}
-      ORDER BY "id" LIMIT ${EXPORT_PAGE}`);
-    if (!page.length) break;
-    let chunk = '';
-    for (const row of page) {
-      const id = encodeGlobalId('Record', Number(row.id));
-      if (options.format === 'csv') {
-        const properties = JSON.parse(String(row.properties)) as Record<string, unknown>;
-        chunk += csvRow([id, ...keys.map((key) => cell(properties[key]))]);
-      } else {
-        // The stored properties are JSON already, on one line (JSON.stringify escapes newlines).
-        chunk += `{"id":${JSON.stringify(id)},"properties":${String(row.properties)}}\n`;
+  return exportPages(
+    out,
+    (afterId) =>
+      reader.rows<{ id: unknown; properties: unknown }>(Prisma.sql`
+        SELECT "id", "properties" FROM "Record"
+        WHERE "workspaceId" = ${options.workspaceId} AND "objectId" = ${object.id} AND "id" > ${afterId}
+        ORDER BY "id" LIMIT ${EXPORT_PAGE}`),
+    (page) => {
+      let chunk = '';
+      for (const row of page) {
+        const id = encodeGlobalId('Record', Number(row.id));
+        if (options.format === 'csv') {
+          const properties = JSON.parse(String(row.properties)) as Record<string, unknown>;
+          chunk += csvRow([id, ...keys.map((key) => cell(properties[key]))]);
+        } else {
+          // The stored properties are JSON already, on one line (JSON.stringify escapes newlines).
+          chunk += `{"id":${JSON.stringify(id)},"properties":${String(row.properties)}}\n`;
+        }
       }
-    }
-    await write(out, chunk);
-    count += page.length;
-    afterId = Number(page[page.length - 1]!.id);
-    if (page.length < EXPORT_PAGE) break;
-  }
-  await flushed(out);
-  return count;
+      return chunk;
+    },
+  );
 }
 
 /**
@@ -149,39 +170,35 @@ export async function exportAssociations(
   // Every label: no filter. Otherwise the selected ones, and 0, which no label has: SQL has no empty IN ().
   const labelFilter =
     selected.length === labels.length ? Prisma.empty : Prisma.sql` AND a."labelId" IN (${Prisma.join([0, ...selected.map((label) => label.id)])})`;
-  let count = 0;
-  let afterId = 0;
-  for (;;) {
-    const page = await reader.rows<Record<'id' | 'labelId' | 'firstRecordId' | 'secondRecordId' | 'firstUnique' | 'secondUnique', unknown>>(Prisma.sql`
-      SELECT a."id", a."labelId", a."firstRecordId", a."secondRecordId", f."uniqueValue" AS "firstUnique", s."uniqueValue" AS "secondUnique"
-      FROM "Association" a
-      JOIN "Record" f ON f."id" = a."firstRecordId"
-      JOIN "Record" s ON s."id" = a."secondRecordId"
-      WHERE a."workspaceId" = ${options.workspaceId} AND a."id" > ${afterId}${labelFilter}
-      ORDER BY a."id" LIMIT ${EXPORT_PAGE}`);
-    if (!page.length) break;
-    let chunk = '';
-    for (const row of page) {
-      const label = byId.get(Number(row.labelId))!;
-      const values = {
-        firstRecordId: encodeGlobalId('Record', Number(row.firstRecordId)),
-        secondRecordId: encodeGlobalId('Record', Number(row.secondRecordId)),
-        labelKeys: [label.key],
-        firstObjectKey: label.first,
-        firstUnique: row.firstUnique === null ? null : String(row.firstUnique),
-        secondObjectKey: label.second,
-        secondUnique: row.secondUnique === null ? null : String(row.secondUnique),
-      };
-      chunk +=
-        options.format === 'csv'
-          ? csvRow(ASSOCIATION_COLUMNS.map((column) => (column === 'labelKeys' ? values.labelKeys.join(';') : (values[column] ?? ''))))
-          : `${JSON.stringify(values)}\n`;
-    }
-    await write(out, chunk);
-    count += page.length;
-    afterId = Number(page[page.length - 1]!.id);
-    if (page.length < EXPORT_PAGE) break;
-  }
-  await flushed(out);
-  return count;
+  return exportPages(
+    out,
+    (afterId) =>
+      reader.rows<Record<'id' | 'labelId' | 'firstRecordId' | 'secondRecordId' | 'firstUnique' | 'secondUnique', unknown>>(Prisma.sql`
+        SELECT a."id", a."labelId", a."firstRecordId", a."secondRecordId", f."uniqueValue" AS "firstUnique", s."uniqueValue" AS "secondUnique"
+        FROM "Association" a
+        JOIN "Record" f ON f."id" = a."firstRecordId"
+        JOIN "Record" s ON s."id" = a."secondRecordId"
+        WHERE a."workspaceId" = ${options.workspaceId} AND a."id" > ${afterId}${labelFilter}
+        ORDER BY a."id" LIMIT ${EXPORT_PAGE}`),
+    (page) => {
+      let chunk = '';
+      for (const row of page) {
+        const label = byId.get(Number(row.labelId))!;
+        const values = {
+          firstRecordId: encodeGlobalId('Record', Number(row.firstRecordId)),
+          secondRecordId: encodeGlobalId('Record', Number(row.secondRecordId)),
+          labelKeys: [label.key],
+          firstObjectKey: label.first,
+          firstUnique: row.firstUnique === null ? null : String(row.firstUnique),
+          secondObjectKey: label.second,
+          secondUnique: row.secondUnique === null ? null : String(row.secondUnique),
+        };
+        chunk +=
+          options.format === 'csv'
+            ? csvRow(ASSOCIATION_COLUMNS.map((column) => (column === 'labelKeys' ? values.labelKeys.join(';') : (values[column] ?? ''))))
+            : `${JSON.stringify(values)}\n`;
+      }
+      return chunk;
+    },
+  );
 }
