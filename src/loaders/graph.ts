@@ -134,7 +134,8 @@ async function widen(
       ) p WHERE p."id" IS NOT NULL`;
   };
   const read = (ids: readonly number[], others: readonly number[], k: 0 | 1) => {
-    const meeting = last ? Prisma.sql` WHERE ${inIds(provider, Prisma.sql`s."relatedId"`, others)}` : Prisma.empty;
+    // A semi-join, not a list to compare each row with: the other frontier may hold thousands.
+    const meeting = last ? Prisma.sql` WHERE s."relatedId" IN (SELECT f."value" FROM ${idTable(provider, others, 'f')})` : Prisma.empty;
     const open = Prisma.sql`c."fromFirst" = ${k === 0 ? 1 : 0} AND c."cheaper" <= ${remaining} AND NOT EXISTS (SELECT 1 FROM m)${last ? Prisma.sql` AND c."probe" = 0` : Prisma.empty}`;
     return Prisma.sql`SELECT * FROM (SELECT ${Prisma.raw(String(k + 2))} AS "kind", ${columns} FROM ${sideRows(viewer, ids, { labelIds })}${meeting}
       ORDER BY s."recordId", s."id" LIMIT (SELECT CASE WHEN ${open} THEN ${remaining + 1} ELSE 0 END FROM c)) ${Prisma.raw(`r${k}`)}`;
