@@ -22,6 +22,7 @@ import { explorePage } from './plugins/explore.js';
 import { unsupportedMediaType } from './plugins/media-type.js';
 import { createMetrics } from './plugins/metrics.js';
 import { queryGuards } from './plugins/query-guards.js';
+import { sharedSubscriptionResults } from './plugins/shared-subscriptions.js';
 import { createRateLimits, type RateLimitSettings } from './plugins/rate-limit.js';
 import { tracing } from './plugins/tracing.js';
 import { trustedDocuments as trustedDocumentsPlugin, type TrustedDocuments } from './plugins/trusted-documents.js';
@@ -208,6 +209,8 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
       ...(trustedDocuments ? [trustedDocumentsPlugin(trustedDocuments)] : []),
       rateLimits.plugin,
       loadersPlugin(),
+      // A change-feed event is executed once per kind of subscriber, however many there are.
+      sharedSubscriptionResults(),
       // Queries compiled once (and cached per document) execute several times faster than
       // graphql-js interprets them: it matters for list pages with hundreds of edges. Mutations
       // stay interpreted: graphql-jit drops variables inside scalar literals, such as

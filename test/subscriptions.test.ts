@@ -140,6 +140,29 @@ describe('Subscription.associationEvents over SSE', () => {
     expect(await lines(both, 1)).toEqual([`LINKED friend ${pair(dee, ben)}`]);
   });
 
+  it('a subscriber to one record gets its next event after more events of other records than the feed reads at once', async () => {
+    // Writes that name none of the records followed here are not read for (bus.ts: the write's
+    // announcement names its records); the next one that names Ada's is read past all of them.
+    const ofAda = await subscribe(ws.apiKey, { recordId: ada });
+    const company = await createObject(ws.gql, 'branch');
+    await createLabel(ws.gql, { key: 'branch_staff', firstObjectKey: 'contact', secondObjectKey: company.key, type: 'PAIR', firstLabel: 'Staff', secondLabel: 'Branch' });
+    const people = await Promise.all(Array.from({ length: 20 }, (_, i) => contact(ws.gql, `Staff ${i}`)));
+    const branches = await Promise.all(Array.from({ length: 30 }, (_, i) => createRecord(ws.gql, company.key, { name: `Branch ${i}` })));
+    const pairs = people.flatMap((firstRecordId) => branches.map((secondRecordId) => ({ firstRecordId, secondRecordId, labelKeys: ['branch_staff'] })));
+    for (let i = 0; i < pairs.length; i += 100) {
+      const response = await ws.gql(`mutation ($links: [LinkRecordsInput!]!) { batchLinkRecords(input: { links: $links }) { __typename } }`, {
+        links: pairs.slice(i, i + 100),
+      });
+      expect(data(response).batchLinkRecords.__typename).toBe('BatchLinkRecordsSuccess');
+    }
+    expect(pairs.length).toBeGreaterThan(500);
+    expect(await ofAda.drain(300)).toEqual([]);
+    await link(ws.gql, ada, branches[0]!, ['branch_staff']);
+    const event = (await ofAda.next()).data!.associationEvents;
+    expect([event.action, event.label.key, event.firstRecordId, event.secondRecordId]).toEqual(['LINKED', 'branch_staff', ada, branches[0]]);
+    expect(await ofAda.drain(300)).toEqual([]);
+  });
+
   it('a recordId that does not exist, is malformed or is of another workspace, and an unknown labelKey, match nothing', async () => {
     const elsewhere = await contact(other.gql, 'Far');
     const elsewhereToo = await contact(other.gql, 'Away');

@@ -6,8 +6,8 @@ import { CONNECT_TIMEOUT } from '../db/settings.js';
 import { countStatements } from '../db/statements.js';
 import { logger } from '../logger.js';
 import { isRestricted, type Viewer } from '../services/viewer.js';
-import { visibleRecordSql } from '../services/visibility.js';
-import { FEED_CHANNEL, localFeed } from './events.js';
+import { sightKey, visibleRecordSql } from '../services/visibility.js';
+import { FEED_CHANNEL, localFeed, parseAnnouncement, type Announcement } from './events.js';
 
 /**
  * The change feed's fan-out: every committed feed write, made by any process or server sharing
@@ -266,7 +266,7 @@ function start(): void {
     listener = detached(
       () =>
         new Listener({
-          notified: (workspaceId) => detached(() => committed(workspaceId)),
+          notified: (announcement) => detached(() => committed(announcement)),
           connected: () =>
             detached(() => {
               for (const workspaceId of subscriptions.keys()) dirty.add(workspaceId);
@@ -294,18 +294,39 @@ function stop(): void {
   dirty.clear();
 }
 
-function onLocalCommit(workspaceId: number): void {
-  detached(() => (provider === 'postgresql' ? committed(workspaceId) : wakeTail()));
+function onLocalCommit(announcement: Announcement): void {
+  detached(() => (provider === 'postgresql' ? committed(announcement) : wakeTail()));
 }
 
-/** PostgreSQL: a write of `workspaceId` committed (NOTIFY, or this process). */
-function committed(workspaceId: number): void {
+/**
+ * PostgreSQL: a write committed (NOTIFY, or this process). Its workspace is read only if a
+ * subscriber here may want what it wrote: one that follows every record, or one of the records
+ * the write names. Events left unread stay behind the workspace's cursor and are read (and
+ * passed over) with the next ones a subscriber wants.
+ */
+function committed({ workspaceId, recordIds }: Announcement): void {
   if (!running) return;
   fire(workspaceId);
-  if (cursors.has(workspaceId)) {
+  if (cursors.has(workspaceId) && mayWant(workspaceId, recordIds)) {
     dirty.add(workspaceId);
     pump();
   }
+}
+
+/** Whether a subscriber of the workspace may want events of these records (null: of any). */
+function mayWant(workspaceId: number, recordIds: readonly number[] | null): boolean {
+  const followed = followedRecords(workspaceId);
+  return followed === null || recordIds === null || recordIds.some((id) => followed.has(id));
+}
+
+/** The records the workspace's subscribers here follow; null when one follows every record. */
+function followedRecords(workspaceId: number): Set<number> | null {
+  const records = new Set<number>();
+  for (const subscription of subscriptions.get(workspaceId) ?? []) {
+    if (subscription.filter.recordId === undefined) return null;
+    records.add(subscription.filter.recordId);
+  }
+  return records;
 }
 
 function wakeTail(): void {
@@ -381,9 +402,14 @@ async function readWorkspaces(): Promise<void> {
       for (;;) {
         const cursor = cursors.get(workspaceId);
         if (cursor === undefined) break;
+        // Only the followed records' events, when every subscriber here follows one record.
+        const followed = followedRecords(workspaceId);
+        const ofFollowed = followed
+          ? Prisma.sql` AND (${inIds(provider, Prisma.sql`e."firstRecordId"`, [...followed])} OR ${inIds(provider, Prisma.sql`e."secondRecordId"`, [...followed])})`
+          : Prisma.empty;
         const rows = await reader.rows<LogRow>(Prisma.sql`
           SELECT ${EVENT_COLUMNS}, w."schemaVersion" FROM "AssociationEvent" e JOIN "Workspace" w ON w."id" = e."workspaceId"
-          WHERE e."workspaceId" = ${workspaceId} AND e."id" > ${cursor} AND e."action" IN ('LINKED', 'UNLINKED')
+          WHERE e."workspaceId" = ${workspaceId} AND e."id" > ${cursor} AND e."action" IN ('LINKED', 'UNLINKED')${ofFollowed}
           ORDER BY e."id" LIMIT ${BATCH}`);
         if (rows.length === 0) break;
         await deliver(workspaceId, rows.map(eventOf));
@@ -424,9 +450,6 @@ async function readTail(): Promise<void> {
 
 /** Where a record stands for one viewer: absent from the map when it no longer exists. */
 type Sight = Map<number, boolean>;
-
-/** The key of what a viewer may see (two keys of one user see alike). */
-const sightKey = (viewer: Viewer) => `${viewer.userId}:${viewer.role}:${[...viewer.access].sort().join(',')}`;
 
 /**
  * An event a restricted viewer may see: none of its records is hidden from it (a record deleted
@@ -475,7 +498,7 @@ async function deliver(workspaceId: number, events: readonly CommittedAssociatio
 // PostgreSQL: the LISTEN connection.
 
 interface ListenerHandlers {
-  notified: (workspaceId: number) => void;
+  notified: (announcement: Announcement) => void;
   connected: () => void;
 }
 
@@ -511,8 +534,8 @@ class Listener {
     client.on('end', () => drop());
     client.on('notification', (message) => {
       if (message.channel !== FEED_CHANNEL) return;
-      const workspaceId = Number(message.payload);
-      if (Number.isSafeInteger(workspaceId) && workspaceId > 0) this.handlers.notified(workspaceId);
+      const announcement = parseAnnouncement(message.payload ?? '');
+      if (announcement) this.handlers.notified(announcement);
     });
     try {
       await client.connect();

@@ -140,12 +140,66 @@ export function wantsType(eventTypes: string, type: string): boolean {
 const committedWrites = new WeakSet<Tx>();
 
 /**
+ * Most records an announcement names. A write that names more (a big batch) is announced by its
+ * workspace alone, and every process with subscribers in it reads it.
+ */
+const MAX_ANNOUNCED_RECORDS = 100;
+/** Per transaction: the records its association events name (null: too many to name). */
+const mentioned = new WeakMap<Tx, Set<number> | null>();
+
+/** Notes the records `events` name in `tx`, and returns them (null: too many to name). */
+function mention(tx: Tx, events: readonly FeedEvent[]): Set<number> | null {
+  let records: Set<number> | null = mentioned.has(tx) ? mentioned.get(tx)! : new Set<number>();
+  for (const event of events) {
+    if (records === null || !('association' in event)) continue;
+    records.add(event.association.firstRecord.id).add(event.association.secondRecord.id);
+    if (records.size > MAX_ANNOUNCED_RECORDS) records = null;
+  }
+  mentioned.set(tx, records);
+  return records;
+}
+
+/**
+ * What a committed feed write is announced with (NOTIFY's payload, and this process's
+ * 'committed' event): its workspace and the records its association events name, so that a
+ * process whose subscribers all follow other records need not read it. `"12"`: workspace 12, any
+ * record; `"12:5,9"`: records 5 and 9 only; `"12:"`: no association event.
+ */
+export interface Announcement {
+  workspaceId: number;
+  /** null: any record may be concerned. */
+  recordIds: readonly number[] | null;
+}
+
+function announcement(workspaceId: number, records: Set<number> | null): string {
+  return records === null ? String(workspaceId) : `${workspaceId}:${[...records].join(',')}`;
+}
+
+/** The announcement in a NOTIFY payload; null when it is not one. */
+export function parseAnnouncement(payload: string): Announcement | null {
+  const [workspace, records] = payload.split(':', 2);
+  const workspaceId = Number(workspace);
+  if (!Number.isSafeInteger(workspaceId) || workspaceId <= 0) return null;
+  if (records === undefined) return { workspaceId, recordIds: null };
+  const recordIds = records === '' ? [] : records.split(',').map(Number);
+  return recordIds.every((id) => Number.isSafeInteger(id) && id > 0) ? { workspaceId, recordIds } : { workspaceId, recordIds: null };
+}
+
+/** The announcement of what `tx` wrote to the feed, once it commits; null if it wrote nothing. */
+export function committedAnnouncement(tx: Tx, workspaceId: number): Announcement | null {
+  if (!committedWrites.has(tx)) return null;
+  const records = mentioned.get(tx);
+  return { workspaceId, recordIds: records ? [...records] : null };
+}
+
+/**
  * Appends events to the log, in order, in `tx`; writes a PENDING delivery for each enabled
  * endpoint of the workspace that wants each event; on PostgreSQL, announces the write on
  * FEED_CHANNEL (delivered at commit). Costs two statements, three when an endpoint wants one.
  */
 export async function recordEvents(tx: Tx, viewer: Viewer, events: readonly FeedEvent[]): Promise<void> {
   if (events.length === 0) return;
+  const records = mention(tx, events);
   const at = new Date();
   const rows = await tx.associationEvent.createManyAndReturn({
     data: events.map((event) => eventRow(viewer, event, at)),
@@ -154,7 +208,7 @@ export async function recordEvents(tx: Tx, viewer: Viewer, events: readonly Feed
   const endpoints =
     provider === 'postgresql'
       ? await tx.$queryRaw<{ id: number; eventTypes: string | null }[]>`
-          SELECT e."id", e."eventTypes" FROM (SELECT pg_notify(${FEED_CHANNEL}, ${String(viewer.workspaceId)})) AS n
+          SELECT e."id", e."eventTypes" FROM (SELECT pg_notify(${FEED_CHANNEL}, ${announcement(viewer.workspaceId, records)})) AS n
           LEFT JOIN "WebhookEndpoint" e ON e."workspaceId" = ${viewer.workspaceId} AND e."enabled"`
       : await tx.webhookEndpoint.findMany({ where: { workspaceId: viewer.workspaceId, enabled: true }, select: { id: true, eventTypes: true } });
   const deliveries: Prisma.WebhookDeliveryCreateManyInput[] = [];

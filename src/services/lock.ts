@@ -1,5 +1,5 @@
 import { prisma, provider, type Tx } from '../db/index.js';
-import { localFeed, wroteEvents } from '../feed/events.js';
+import { committedAnnouncement, localFeed, type Announcement } from '../feed/events.js';
 
 /**
  * Writes whose checks span rows — a limit, a cardinality, a unique key or email, "no records
@@ -34,13 +34,13 @@ export async function lockObjectRecords(tx: Tx, objectId: number, mode: 'shared'
  * events is announced to this process's listeners (feed/events.ts; other processes hear NOTIFY).
  */
 export async function lockedTransaction<T>(workspaceId: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  let wrote = false;
+  let announcement: Announcement | null = null;
   const result = await prisma.$transaction(async (tx) => {
     await lockWorkspace(tx, workspaceId);
     const value = await fn(tx);
-    wrote = wroteEvents(tx);
+    announcement = committedAnnouncement(tx, workspaceId);
     return value;
   });
-  if (wrote) localFeed.emit('committed', workspaceId);
+  if (announcement) localFeed.emit('committed', announcement);
   return result;
 }
