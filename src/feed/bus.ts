@@ -4,6 +4,7 @@ import { databaseUrl, Prisma, provider, reader, whenDatabaseReady } from '../db/
 import { inIds, timestamp } from '../db/reader.js';
 import { CONNECT_TIMEOUT } from '../db/settings.js';
 import { countStatements } from '../db/statements.js';
+import type { AssociationEventRow } from '../loaders/association-events.js';
 import { logger } from '../logger.js';
 import { isRestricted, type Viewer } from '../services/viewer.js';
 import { sightKey, visibleRecordSql } from '../services/visibility.js';
@@ -55,16 +56,9 @@ const RECONNECT_DELAYS = [250, 1_000, 2_000, 5_000, 10_000];
 /** Wait before reading again after a read failed (the database away). */
 const RETRY_DELAY = 1_000;
 
-/** An association event as a subscriber receives it. */
-export interface CommittedAssociationEvent {
-  id: number;
-  action: 'LINKED' | 'UNLINKED';
-  labelId: number | null;
+/** An association event as a subscriber receives it: a row of the log, as queries read it, and more. */
+export interface CommittedAssociationEvent extends AssociationEventRow {
   labelKey: string | null;
-  firstRecordId: number;
-  secondRecordId: number;
-  actorId: number | null;
-  at: Date;
   /** The workspace's schemaVersion when the event was read: metadata (labels) is read at it. */
   schemaVersion: number;
 }
