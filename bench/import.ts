@@ -25,7 +25,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, createReadStream, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -72,6 +72,8 @@ export interface ImportRun {
 export interface ImportReport {
   kind: Kind;
   runs: ImportRun[];
+  /** The machine's 1-minute load average when this database's runs started and ended. */
+  load: [number, number];
 }
 
 export interface ImportOptions {
@@ -331,8 +333,9 @@ async function benchSize(kind: Kind, rows: number, options: ImportOptions): Prom
 export async function benchImport(kind: Kind, sizes: number[], options: ImportOptions): Promise<ImportReport> {
   options.log(`── ${kind}: import and export`);
   const runs: ImportRun[] = [];
+  const start = loadavg()[0]!;
   for (const rows of sizes) runs.push(await benchSize(kind, rows, options));
-  return { kind, runs };
+  return { kind, runs, load: [start, loadavg()[0]!] };
 }
 
 const title = (kind: Kind) => (kind === 'sqlite' ? 'SQLite' : 'PostgreSQL');
@@ -350,7 +353,11 @@ export function importSection(reports: ImportReport[], produced: { command: stri
     IMPORT_HEADING,
     '',
     `Produced by \`${produced.command}\` on ${new Date().toISOString().slice(0, 10)}, on a machine with ${cpus().length} cores ` +
-      `(${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}.`,
+      `(${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}. ` +
+      `1-minute load average at the start and the end of each database's runs: ${reports.map((r) => `${title(r.kind)} ${r.load.map((l) => l.toFixed(1)).join(' → ')}`).join(', ')}` +
+      (reports.some((r) => Math.max(...r.load) > cpus().length)
+        ? ` — above the ${cpus().length} cores: other work shared the machine, so times and ratios are only indicative.`
+        : '.'),
     '',
     '- **Data**: a workspace whose contacts have `email` as their unique field, R/4 contacts for a file of R rows, and four ' +
       'contact↔contact labels (two SINGLE, one PAIR, one MANY_TO_ONE PAIR), one per offset k = 1…4: contact i is linked to ' +
