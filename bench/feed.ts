@@ -697,11 +697,14 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
 }
 
 /** The report's "Change feed" section: what is measured, then a table per database. */
+/** The heading of the change feed's section of the report. */
+export const FEED_HEADING = '## Change feed';
+
 export function feedSection(reports: { name: string; feed: FeedReport | undefined }[]): string[] {
   const measured = reports.filter((report): report is { name: string; feed: FeedReport } => report.feed !== undefined);
   if (!measured.length) return [];
   const lines = [
-    '## Change feed',
+    FEED_HEADING,
     '',
     'Measured on the server at N after the operations above (its workers as above), started with `RELATE_WEBHOOK_ALLOW_PRIVATE=true` ' +
       'so that it posts to a receiver in the benchmark process (node:http, answering 204 at once). Events are made on 20 contacts created for it, linked and ' +

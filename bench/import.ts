@@ -440,19 +440,20 @@ function verdict(report: ImportReport): string[] {
 }
 
 /** The markdown with its import section replaced by `section` (or `section` added at the end when it has none). */
-export function replaceImportSection(markdown: string, section: string[]): string {
+/** Replaces the section under `heading` (up to the next `## `) by `section`, or appends it. */
+export function replaceSection(markdown: string, heading: string, section: string[]): string {
   const lines = markdown.replace(/\n+$/, '').split('\n');
-  const start = lines.indexOf(IMPORT_HEADING);
+  const start = lines.indexOf(heading);
   if (start < 0) return [...lines, '', ...section].join('\n').replace(/\n+$/, '\n');
   let end = lines.findIndex((line, i) => i > start && line.startsWith('## '));
   if (end < 0) end = lines.length;
   return [...lines.slice(0, start), ...section, ...lines.slice(end)].join('\n').replace(/\n+$/, '\n');
 }
 
-/** The import section of a report, as it is (for a run that does not measure it). */
-export function existingImportSection(markdown: string): string[] {
+/** The section under `heading` of a report, as it is (for a run that does not measure it). */
+export function existingSection(markdown: string, heading: string): string[] {
   const lines = markdown.split('\n');
-  const start = lines.indexOf(IMPORT_HEADING);
+  const start = lines.indexOf(heading);
   if (start < 0) return [];
   let end = lines.findIndex((line, i) => i > start && line.startsWith('## '));
   if (end < 0) end = lines.length;

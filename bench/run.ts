@@ -10,10 +10,12 @@
  *
  * With `--import`, runs only the import and export section (bench/import.ts) at each size of
  * `--import-rows` (rows of the imported file, comma-separated) and adds or replaces that section in
- * the report, leaving the rest of it as it is.
+ * the report, leaving the rest of it as it is. With `--feed`, likewise for the change feed's
+ * section alone (bench/feed.ts), on a server at N that has run nothing before it.
  *
  *   npm run bench -- [--n 50000] [--factor 10] [--duration 10] [--connections 16] [--only sqlite|postgresql] [--out FILE]
  *   npm run bench -- --import [--import-rows 100000,1000000] [--only sqlite|postgresql] [--out FILE]
+ *   npm run bench -- --feed [--n 50000] [--duration 10] [--connections 16] [--only sqlite|postgresql] [--out FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,8 +27,8 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { benchFeed, feedSection, type FeedReport } from './feed.js';
-import { benchImport, buildCli, existingImportSection, importSection, replaceImportSection, type ImportReport } from './import.js';
+import { benchFeed, FEED_HEADING, feedSection, type FeedReport } from './feed.js';
+import { benchImport, buildCli, existingSection, IMPORT_HEADING, importSection, replaceSection, type ImportReport } from './import.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: 'auto' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
     import: { type: 'boolean', default: false },
+    feed: { type: 'boolean', default: false },
     'import-rows': { type: 'string', default: '100000,1000000' },
   },
 });
@@ -474,6 +477,34 @@ function report(reports: DatabaseReport[]): string {
   return lines.join('\n');
 }
 
+/** The change feed's section alone: a server at N, warmed up, then bench/feed.ts. */
+async function benchFeedAlone(kind: 'sqlite' | 'postgresql'): Promise<FeedReport> {
+  log(`── ${kind}: change feed at N = ${N}`);
+  const db = await createDatabase(kind);
+  let server: Awaited<ReturnType<typeof runServer>> | undefined;
+  try {
+    const seeded = await seed(db.url, N);
+    server = await runServer(db.url);
+    const { endpoint } = server;
+    const admin = seeded.adminApiKey;
+    await shapeLimits(endpoint, admin);
+    await warmUp(endpoint, seeded, await explorationTargets(endpoint, seeded));
+    const pair = { a: seeded.quietContactIds[0], b: seeded.quietContactIds[1] };
+    return await benchFeed({
+      url: endpoint,
+      adminApiKey: admin,
+      quietContactIds: seeded.quietContactIds,
+      measureM1: (name) => measure(name, endpoint, admin, [{ query: LINK, variables: pair }, { query: UNLINK, variables: pair }]),
+      connections: CONNECTIONS,
+      duration: DURATION,
+      log,
+    });
+  } finally {
+    await server?.stop();
+    await db.drop();
+  }
+}
+
 const kinds: ('sqlite' | 'postgresql')[] = ['sqlite'];
 if (postgresServer) kinds.push('postgresql');
 else log('BENCH_DATABASE_URL / TEST_DATABASE_URL not set: PostgreSQL is skipped');
@@ -494,12 +525,28 @@ if (values.import) {
   }
   const only = values.only ? ` --only ${values.only}` : '';
   const section = importSection(reports, { command: `npm run bench -- --import --import-rows ${sizes.join(',')}${only}` });
-  writeFileSync(out, replaceImportSection(previous || '# Benchmarks\n', section));
+  writeFileSync(out, replaceSection(previous || '# Benchmarks\n', IMPORT_HEADING, section));
+  process.stdout.write(`${section.join('\n')}\n`);
+} else if (values.feed) {
+  const reports: { name: string; feed: FeedReport }[] = [];
+  for (const kind of kinds) {
+    if (!values.only || values.only === kind) reports.push({ name: kind === 'sqlite' ? 'SQLite' : 'PostgreSQL', feed: await benchFeedAlone(kind) });
+  }
+  const only = values.only ? ` --only ${values.only}` : '';
+  const [heading, ...rest] = feedSection(reports);
+  const section = [
+    heading!,
+    '',
+    `Measured alone by \`npm run bench -- --feed --n ${N} --duration ${DURATION} --connections ${CONNECTIONS} --workers ${WORKERS}${only}\`: ` +
+      'the server at N ran nothing before it, so "M1" below is this section\'s own no-feed run, not the table above.',
+    ...rest,
+  ];
+  writeFileSync(out, replaceSection(previous || '# Benchmarks\n', FEED_HEADING, section));
   process.stdout.write(`${section.join('\n')}\n`);
 } else {
   const reports: DatabaseReport[] = [];
   for (const kind of kinds) if (!values.only || values.only === kind) reports.push(await benchDatabase(kind));
-  const kept = existingImportSection(previous);
+  const kept = existingSection(previous, IMPORT_HEADING);
   const markdown = report(reports) + (kept.length ? `\n${kept.join('\n')}` : '');
   writeFileSync(out, `${markdown.replace(/\n+$/, '')}\n`);
   process.stdout.write(`${markdown}\n`);
