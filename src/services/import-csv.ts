@@ -1,4 +1,4 @@
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
 import { ValidationError } from './errors.js';
 
@@ -67,7 +67,7 @@ function firstInvalidByte(bytes: Uint8Array): number {
  * are UTF-8 (a fatal streaming TextDecoder: a character split between chunks is fine, a
  * malformed one is an ImportFileError naming its byte offset and line).
  */
-class CheckedBytes extends Transform {
+export class CheckedBytes extends Transform {
   bytes = 0;
   #lines = 1;
   readonly #decoder = new TextDecoder('utf-8', { fatal: true });
@@ -139,10 +139,9 @@ export async function readCsv(
 ): Promise<CsvReader> {
   const bytes = new CheckedBytes(options.maxBytes, options.onBytes);
   const parser = parse({ bom: true, relax_column_count: true });
-  // Errors of either stage surface through the parser's iterator.
-  source.on('error', (error) => parser.destroy(error));
-  bytes.on('error', (error) => parser.destroy(error));
-  source.pipe(bytes).pipe(parser);
+  // pipeline destroys every stage with the first error, so any stage's error surfaces through
+  // the parser's iterator; destroying the parser (we stop reading) closes the file.
+  pipeline(source, bytes, parser, () => {});
 
   const records = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
   let row = 0;
@@ -153,7 +152,8 @@ export async function readCsv(
       row += 1;
       return result.value;
     } catch (error) {
-      throw asFileError(error, row + 1);
+      // The parser's own count: records it parsed but we had not read yet are lost with the error.
+      throw asFileError(error, Math.max(row, parser.info.records) + 1);
     }
   };
 
@@ -164,7 +164,7 @@ export async function readCsv(
   try {
     options.checkHeader(header);
   } catch (error) {
-    source.destroy();
+    parser.destroy();
     throw error;
   }
   const width = header.length;
@@ -179,7 +179,7 @@ export async function readCsv(
         yield { row, cells };
       }
     } finally {
-      source.destroy();
+      parser.destroy();
     }
   }
   return { header, rows: rows(), bytesRead: () => bytes.bytes };

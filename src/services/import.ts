@@ -9,7 +9,7 @@ import { localFeed, wroteEvents } from '../feed/events.js';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { ASSOCIATION_COLUMNS } from './export.js';
 import { decodeGlobalId } from './ids.js';
-import { ImportFileError, importMaxBytes, readCsv, tooLarge, type CsvRow } from './import-csv.js';
+import { CheckedBytes, ImportFileError, importMaxBytes, readCsv, tooLarge, type CsvRow } from './import-csv.js';
 import { applyLinks, type LinkInput } from './links.js';
 import { lockObjectRecords, lockWorkspace } from './lock.js';
 import { CUSTOM_PREFIX } from './objects.js';
@@ -162,7 +162,8 @@ async function run(options: ImportOptions, plan: Plan): Promise<ImportSummary> {
       if (!open) {
         spoolDir = await mkdtemp(join(tmpdir(), 'relate-import-'));
         const file = join(spoolDir, 'import.csv');
-        await pipeline(options.source as Readable, createWriteStream(file));
+        // Checked as it is copied: a stream over the maximum stops here, not once on disk.
+        await pipeline(options.source as Readable, new CheckedBytes(maxBytes), createWriteStream(file));
         open = () => createReadStream(file);
       }
       // Read the whole file once, writing nothing: a bad file is refused before any batch commits.
