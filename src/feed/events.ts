@@ -114,22 +114,62 @@ export function eventData(viewer: Viewer, event: FeedEvent): Record<string, unkn
   }
 }
 
-function eventRow(viewer: Viewer, event: FeedEvent, at: Date): Prisma.AssociationEventCreateManyInput {
-  const base = { workspaceId: viewer.workspaceId, action: event.action, actorId: viewer.userId, at, payload: JSON.stringify(eventData(viewer, event)) };
+/** A log row's columns after its workspace, actor and time, in EVENT_COLUMNS order. */
+type EventRow = [
+  action: AssociationAction,
+  labelId: number | null,
+  labelKey: string | null,
+  associationId: number | null,
+  firstRecordId: number | null,
+  secondRecordId: number | null,
+  payload: string,
+];
+
+function eventRow(viewer: Viewer, event: FeedEvent): EventRow {
+  const payload = JSON.stringify(eventData(viewer, event));
   if ('association' in event) {
     const { association } = event;
-    return {
-      ...base,
-      labelId: association.label.id,
-      labelKey: association.label.key,
-      associationId: association.id,
-      firstRecordId: association.firstRecord.id,
-      secondRecordId: association.secondRecord.id,
-    };
+    return [event.action, association.label.id, association.label.key, association.id, association.firstRecord.id, association.secondRecord.id, payload];
   }
-  if ('record' in event) return { ...base, firstRecordId: event.record.id };
+  if ('record' in event) return [event.action, null, null, null, event.record.id, null, payload];
   // A deleted label's events keep its key; its id goes with it (labelId is set null on delete).
-  return { ...base, labelId: event.action === 'LABEL_DELETED' ? null : event.label.id, labelKey: event.label.key };
+  return [event.action, event.action === 'LABEL_DELETED' ? null : event.label.id, event.label.key, null, null, null, payload];
+}
+
+/** Log rows written per INSERT. */
+const EVENT_CHUNK = 1000;
+
+/**
+ * Appends `rows` to the log in order (their ids follow it) and returns each one's id and action.
+ * The rows travel as one array per column (PostgreSQL) or one JSON text (SQLite): a statement
+ * per EVENT_CHUNK rows, no bind-parameter limit, and none of the per-row work Prisma's
+ * createManyAndReturn does (compiling a statement with every value, mapping every row back),
+ * which made the events most of the cost of a large batch of links.
+ */
+async function insertEvents(tx: Tx, viewer: Viewer, rows: readonly EventRow[], at: Date): Promise<{ id: number; action: AssociationAction }[]> {
+  const written: { id: number; action: AssociationAction }[] = [];
+  for (let start = 0; start < rows.length; start += EVENT_CHUNK) {
+    const chunk = rows.slice(start, start + EVENT_CHUNK);
+    const column = <I extends number>(i: I) => chunk.map((row) => row[i]);
+    const returned =
+      provider === 'postgresql'
+        ? await tx.$queryRaw<{ id: number; action: AssociationAction }[]>`
+            INSERT INTO "AssociationEvent" ("workspaceId", "action", "labelId", "labelKey", "associationId", "firstRecordId", "secondRecordId", "actorId", "payload", "at")
+            SELECT ${viewer.workspaceId}::int, e."action"::"AssociationAction", e."labelId", e."labelKey", e."associationId", e."firstRecordId", e."secondRecordId",
+              ${viewer.userId}::int, e."payload", ${at}::timestamp(3)
+            FROM unnest(${column(0)}::text[], ${column(1)}::int[], ${column(2)}::text[], ${column(3)}::int[], ${column(4)}::int[], ${column(5)}::int[], ${column(6)}::text[])
+              WITH ORDINALITY AS e("action", "labelId", "labelKey", "associationId", "firstRecordId", "secondRecordId", "payload", "n")
+            ORDER BY e."n"
+            RETURNING "id", "action"::text AS "action"`
+        : await tx.$queryRaw<{ id: number | bigint; action: AssociationAction }[]>`
+            INSERT INTO "AssociationEvent" ("workspaceId", "action", "labelId", "labelKey", "associationId", "firstRecordId", "secondRecordId", "actorId", "payload", "at")
+            SELECT ${viewer.workspaceId}, e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4, e.value ->> 5, ${viewer.userId}, e.value ->> 6, ${at}
+            FROM json_each(${JSON.stringify(chunk)}) e
+            ORDER BY e.key
+            RETURNING "id", "action"`;
+    for (const row of returned) written.push({ id: Number(row.id), action: row.action });
+  }
+  return written.sort((x, y) => x.id - y.id);
 }
 
 /** Whether an endpoint's stored filter (",type,type," or "" for all) takes an event type. */
@@ -201,10 +241,12 @@ export async function recordEvents(tx: Tx, viewer: Viewer, events: readonly Feed
   if (events.length === 0) return;
   const records = mention(tx, events);
   const at = new Date();
-  const rows = await tx.associationEvent.createManyAndReturn({
-    data: events.map((event) => eventRow(viewer, event, at)),
-    select: { id: true, action: true },
-  });
+  const rows = await insertEvents(
+    tx,
+    viewer,
+    events.map((event) => eventRow(viewer, event)),
+    at,
+  );
   const endpoints =
     provider === 'postgresql'
       ? await tx.$queryRaw<{ id: number; eventTypes: string | null }[]>`
