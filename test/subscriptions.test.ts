@@ -223,6 +223,26 @@ describe('visibility per subscriber', () => {
     expect(history.record.associationEvents.edges[0].node).toEqual({ action: 'UNLINKED', secondRecordId: hidden });
   });
 
+  it('subscribers of one operation each get their own answer: what a USER may read of a user depends on who it is', async () => {
+    // An event is executed once per kind of subscriber (plugins/shared-subscriptions.ts), never
+    // shared between two USERs: a user's objectPermissions are readable by that user and admins only.
+    const alice = await createUser(t, ws.gql, 'USER', 'Alice');
+    const bob = await createUser(t, ws.gql, 'USER', 'Bob');
+    const x = await contact(ws.gql, 'Xavier');
+    const y = await contact(ws.gql, 'Yara');
+    const query = `subscription ($recordId: ID) { associationEvents(recordId: $recordId) { action actor { name objectPermissions { access } } } }`;
+    const listen = (apiKey: string) =>
+      subscribeOverSse(t.app.fetch as never, ENDPOINT, query, { recordId: x }, apiKey).then((subscription) => (open.push(subscription), subscription));
+    const [asBob, asAlice, asAdmin] = [await listen(bob.apiKey), await listen(alice.apiKey), await listen(ws.apiKey)];
+    await link(alice.gql, x, y, ['colleague']);
+    const own = { data: { associationEvents: { action: 'LINKED', actor: { name: 'Alice', objectPermissions: [] } } } };
+    expect(await asAlice.next()).toEqual(own);
+    expect(await asAdmin.next()).toEqual(own);
+    const other = await asBob.next();
+    expect(other.data).toEqual({ associationEvents: { action: 'LINKED', actor: null } });
+    expect(other.errors).toEqual([expect.objectContaining({ path: ['associationEvents', 'actor', 'objectPermissions'] })]);
+  });
+
   it('a record the member cannot see, as recordId, matches nothing', async () => {
     const mine = await subscribe(member.apiKey, { recordId: ben });
     await link(ws.gql, ben, dee, ['colleague']);

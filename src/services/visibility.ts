@@ -1,6 +1,6 @@
 import { Prisma } from '../db/index.js';
 import type { Viewer } from './viewer.js';
-import { isRestricted, objectIdsWith } from './viewer.js';
+import { isAdmin, objectIdsWith } from './viewer.js';
 
 /**
  * Which records a viewer may see, as a Prisma filter and as the same rule in SQL, so every
@@ -36,11 +36,11 @@ export function visibleRecordSql(viewer: Viewer, alias: string): Prisma.Sql {
 }
 
 /**
- * What a viewer may see, as a key: viewers with the same key see the same records and fields of
- * their workspace. A viewer who sees every record sees what any other of its role sees; a
- * restricted one depends on its access per object and, for ASSIGNED objects, on who it is.
+ * What a viewer may see, as a key: viewers with the same key are answered alike. Admins see
+ * everything, alike. A USER's answers depend on who it is (its own permissions are shown to it,
+ * another user's are not; records of ASSIGNED objects are its own) and on its access per object.
  */
 export function sightKey(viewer: Viewer): string {
-  const scope = isRestricted(viewer) ? `${viewer.userId}:${[...viewer.access].sort().join(',')}` : '*';
+  const scope = isAdmin(viewer) ? '*' : `${viewer.userId}:${[...viewer.access].sort().join(',')}`;
   return `${viewer.workspaceId}:${viewer.role}:${scope}`;
 }
