@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { prisma } from '../src/db/index.js';
+import { countStatements } from '../src/db/statements.js';
 import { DomainError, LimitExceededError, ObjectMismatchError, ValidationError } from '../src/services/errors.js';
 import { decodeGlobalId } from '../src/services/ids.js';
 import { lockedTransaction } from '../src/services/lock.js';
@@ -62,6 +63,8 @@ describe('batchLinkRecords decides its items per batch', () => {
       expect(response.data.batchLinkRecords.__typename).toBe('BatchLinkRecordsSuccess');
       return { statements: response.extensions!.sqlStatements as number, ms, createdCount: response.data.batchLinkRecords.createdCount as number };
     };
+    // The first request after a schema change reads the objects and labels into the cache.
+    await measure(ringItems(f, 2, 110));
     const ten = await measure(ringItems(f, 10));
     const hundred = await measure(ringItems(f, 100, 10));
     const again = await measure(ringItems(f, 100, 10));
@@ -69,6 +72,37 @@ describe('batchLinkRecords decides its items per batch', () => {
       `[link-batch:${DB}] batchLinkRecords: 10 items → ${ten.statements} statements (${ten.ms.toFixed(0)} ms), ` +
         `100 items → ${hundred.statements} (${hundred.ms.toFixed(0)} ms), the same 100 again → ${again.statements} (${again.ms.toFixed(0)} ms)`,
     );
+    // The request: authentication, the batch, the answer's loaders (which dataloader may split).
+    expect(hundred.statements).toBeLessThanOrEqual(DB === 'sqlite' ? 11 : 12);
+    expect(Math.abs(hundred.statements - ten.statements)).toBeLessThanOrEqual(1);
+    expect(again.statements).toBeLessThan(hundred.statements);
+
+    // The batch itself, exactly: the labels with the limits, the records, the existing
+    // associations, the tallies, one INSERT, the events (the lock and NOTIFY on PostgreSQL).
+    const viewer = adminViewer(f.ws.workspaceId, f.ws.userId);
+    const counted = async (items: LinkInput[]) => {
+      const counter = { count: 0 };
+      const outcome = await countStatements(counter, () =>
+        lockedTransaction(f.ws.workspaceId, (tx) => applyLinks(tx, viewer, items, { batch: true })),
+      );
+      return { statements: counter.count, outcome };
+    };
+    /** Contact i owns car i + d, for each d and i, in that order (d = 0 is the ring's). */
+    const owners = (offsets: number[], count: number) =>
+      offsets.flatMap((d) => f.contacts.map((contact, i) => item(contact.id, f.cars[(i + d) % f.cars.length]!.id, ['owner']))).slice(0, count);
+    const small = await counted(owners([10], 10));
+    const large = await counted(owners([1, 2, 3, 4, 5, 6, 7, 8, 9], 1000));
+    const existing = await counted(owners([1, 2, 3, 4, 5, 6, 7, 8, 9], 1000));
+    console.log(`[link-batch:${DB}] applyLinks: 10 items → ${small.statements} statements, 1,000 → ${large.statements}, the same 1,000 again → ${existing.statements}`);
+    expect(small.outcome.createdCount).toBe(10);
+    expect(large.outcome).toMatchObject({ createdCount: 1000, existingCount: 0 });
+    expect(existing.outcome).toMatchObject({ createdCount: 0, existingCount: 1000 });
+    // The transaction's start, the lock (PostgreSQL), labels, records, existing associations,
+    // tallies, one INSERT, the event log and the endpoints (with NOTIFY on PostgreSQL).
+    expect(small.statements).toBe(DB === 'sqlite' ? 8 : 9);
+    expect(large.statements).toBe(small.statements);
+    // All there: the start, the lock, labels, records, existing associations; nothing to count, write or log.
+    expect(existing.statements).toBe(DB === 'sqlite' ? 4 : 5);
     expect(ten.createdCount).toBe(10);
     expect(hundred.createdCount).toBe(100);
     expect(again.createdCount).toBe(0);

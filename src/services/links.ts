@@ -149,7 +149,7 @@ export interface ApplyLinksOptions {
   onReject?: (index: number, error: Error) => void;
 }
 
-/** Rows written per INSERT: 1,000 × 6 bound values stays far below SQLite's 32,766 and PostgreSQL's 65,535. */
+/** Rows written per INSERT. */
 const INSERT_CHUNK = 1000;
 
 type LinkRecord = { id: number; objectId: number; displayName: string };
@@ -244,7 +244,7 @@ export async function applyLinks(tx: Tx, viewer: Viewer, items: readonly LinkInp
     try {
       for (const pair of plan.pairs) {
         const found = existing.get(pair.key);
-        if (found || createdKeys.has(pair.key) || itemCreated.some((other) => other.key === pair.key)) {
+        if (found || createdKeys.has(pair.key)) {
           itemSlots.push(found ?? pair.key);
           continue;
         }
@@ -274,19 +274,7 @@ export async function applyLinks(tx: Tx, viewer: Viewer, items: readonly LinkInp
   }
 
   // The new associations, in decision order (their ids follow it), then their events.
-  const inserted = new Map<string, Association>();
-  for (let start = 0; start < created.length; start += INSERT_CHUNK) {
-    const rows = await tx.association.createManyAndReturn({
-      data: created.slice(start, start + INSERT_CHUNK).map((pair) => ({
-        workspaceId: viewer.workspaceId,
-        labelId: pair.label.id,
-        firstRecordId: pair.first.id,
-        secondRecordId: pair.second.id,
-        createdById: viewer.userId,
-      })),
-    });
-    for (const row of rows) inserted.set(tripleKey(row.labelId, row.firstRecordId, row.secondRecordId), row);
-  }
+  const inserted = await insertAssociations(tx, viewer, created);
   const events: FeedEvent[] = created.map((pair) => ({
     action: 'LINKED',
     association: {
@@ -303,6 +291,48 @@ export async function applyLinks(tx: Tx, viewer: Viewer, items: readonly LinkInp
     createdCount: created.length,
     existingCount,
   };
+}
+
+/**
+ * Inserts the pairs' associations, by triple: one statement per INSERT_CHUNK rows, whose values
+ * travel as one array (PostgreSQL) or one JSON text (SQLite), so no bind-parameter limit applies.
+ * Prisma's createManyAndReturn would take a bound value per column and row and map every
+ * returned row through its engine: several times slower at 1,000 rows.
+ */
+async function insertAssociations(tx: Tx, viewer: Viewer, pairs: readonly LinkPair[]): Promise<Map<string, Association>> {
+  const inserted = new Map<string, Association>();
+  const createdAt = new Date();
+  for (let start = 0; start < pairs.length; start += INSERT_CHUNK) {
+    const chunk = pairs.slice(start, start + INSERT_CHUNK);
+    const rows =
+      provider === 'postgresql'
+        ? await tx.$queryRaw<Record<string, unknown>[]>`
+            INSERT INTO "Association" ("workspaceId", "labelId", "firstRecordId", "secondRecordId", "createdAt", "createdById")
+            SELECT ${viewer.workspaceId}::int, k."labelId", k."firstRecordId", k."secondRecordId", ${createdAt}::timestamp(3), ${viewer.userId}::int
+            FROM unnest(${chunk.map((pair) => pair.label.id)}::int[], ${chunk.map((pair) => pair.first.id)}::int[], ${chunk.map((pair) => pair.second.id)}::int[])
+              WITH ORDINALITY AS k("labelId", "firstRecordId", "secondRecordId", "n")
+            ORDER BY k."n"
+            RETURNING "id", "labelId", "firstRecordId", "secondRecordId"`
+        : await tx.$queryRaw<Record<string, unknown>[]>`
+            INSERT INTO "Association" ("workspaceId", "labelId", "firstRecordId", "secondRecordId", "createdAt", "createdById")
+            SELECT ${viewer.workspaceId}, json_extract(k.value, '$[0]'), json_extract(k.value, '$[1]'), json_extract(k.value, '$[2]'), ${createdAt}, ${viewer.userId}
+            FROM json_each(${JSON.stringify(chunk.map((pair) => [pair.label.id, pair.first.id, pair.second.id]))}) k
+            ORDER BY k.key
+            RETURNING "id", "labelId", "firstRecordId", "secondRecordId"`;
+    for (const row of rows) {
+      const association: Association = {
+        id: Number(row.id),
+        workspaceId: viewer.workspaceId,
+        labelId: Number(row.labelId),
+        firstRecordId: Number(row.firstRecordId),
+        secondRecordId: Number(row.secondRecordId),
+        createdAt,
+        createdById: viewer.userId,
+      };
+      inserted.set(tripleKey(association.labelId, association.firstRecordId, association.secondRecordId), association);
+    }
+  }
+  return inserted;
 }
 
 /** The workspace's limits and the labels of `keys` that exist in it, by key: one statement. */
