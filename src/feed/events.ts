@@ -266,8 +266,3 @@ export async function recordEvents(tx: Tx, viewer: Viewer, events: readonly Feed
   if (deliveries.length) await tx.webhookDelivery.createMany({ data: deliveries });
   committedWrites.add(tx);
 }
-
-/** Whether `tx` wrote feed events (lockedTransaction announces them locally once it commits). */
-export function wroteEvents(tx: Tx): boolean {
-  return committedWrites.has(tx);
-}

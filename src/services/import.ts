@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Prisma, prisma, provider, type Tx } from '../db/index.js';
-import { localFeed, wroteEvents } from '../feed/events.js';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { ASSOCIATION_COLUMNS } from './export.js';
 import { decodeGlobalId } from './ids.js';
-import { CheckedBytes, ImportFileError, importMaxBytes, readCsv, tooLarge, type CsvRow } from './import-csv.js';
+import { CheckedBytes, ImportFileError, importMaxBytes, readCsv, tooLarge, type CsvReader, type CsvRow } from './import-csv.js';
 import { applyLinks, type LinkInput } from './links.js';
-import { lockObjectRecords, lockWorkspace } from './lock.js';
+import { feedTransaction, lockedTransaction, lockObjectRecords } from './lock.js';
 import { CUSTOM_PREFIX } from './objects.js';
 import { validateProperties, type FieldDef } from './properties.js';
 import { createRecordInTx, updateRecordInTx, type ObjectWithFields } from './records.js';
@@ -104,22 +103,10 @@ class Rollback extends Error {}
 
 /**
  * A transaction for import batches: the workspace's write lock when links are written (as
- * lockedTransaction takes it), no time limit but the statements', and the local feed told of
- * committed events.
+ * linkRecords takes it), no time limit but the statements', and committed events announced.
  */
-async function importTransaction<T>(workspaceId: number, lock: boolean, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  let wrote = false;
-  const result = await prisma.$transaction(
-    async (tx) => {
-      if (lock) await lockWorkspace(tx, workspaceId);
-      const value = await fn(tx);
-      wrote = wroteEvents(tx);
-      return value;
-    },
-    { timeout: TRANSACTION_TIMEOUT, maxWait: 60_000 },
-  );
-  if (wrote) localFeed.emit('committed', workspaceId);
-  return result;
+function importTransaction<T>(workspaceId: number, lock: boolean, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return (lock ? lockedTransaction : feedTransaction)(workspaceId, fn, { timeout: TRANSACTION_TIMEOUT, maxWait: 60_000 });
 }
 
 type Reject = (row: number, column: string | null, error: DomainError) => void;
@@ -156,6 +143,7 @@ async function run(options: ImportOptions, plan: Plan): Promise<ImportSummary> {
   const { viewer } = options;
 
   let spoolDir: string | null = null;
+  let reader: CsvReader | undefined;
   try {
     let open = typeof options.source === 'function' ? options.source : null;
     if (batched) {
@@ -171,11 +159,11 @@ async function run(options: ImportOptions, plan: Plan): Promise<ImportSummary> {
       for await (const _row of check.rows) counts.totalRows += 1;
     }
     let bytesRead = 0;
-    const reader = await readCsv(open ? open() : (options.source as Readable), {
+    const csv = (reader = await readCsv(open ? open() : (options.source as Readable), {
       maxBytes,
       checkHeader: plan.checkHeader,
       onBytes: (bytes) => (bytesRead = bytes),
-    });
+    }));
     const counted = batched;
 
     const pending: ImportRowError[] = [];
@@ -197,7 +185,7 @@ async function run(options: ImportOptions, plan: Plan): Promise<ImportSummary> {
 
     let written = false;
     if (batched) {
-      for await (const rows of inBatches(reader.rows, IMPORT_BATCH)) {
+      for await (const rows of inBatches(csv.rows, IMPORT_BATCH)) {
         await importTransaction(viewer.workspaceId, plan.lockWorkspace, async (tx) => {
           await applyBatch(tx, rows);
           await options.onCommit?.(tx, { ...counts });
@@ -207,7 +195,7 @@ async function run(options: ImportOptions, plan: Plan): Promise<ImportSummary> {
       }
     } else {
       await importTransaction(viewer.workspaceId, plan.lockWorkspace, async (tx) => {
-        for await (const rows of inBatches(reader.rows, IMPORT_BATCH)) {
+        for await (const rows of inBatches(csv.rows, IMPORT_BATCH)) {
           await applyBatch(tx, rows);
           await report();
         }
@@ -223,6 +211,8 @@ async function run(options: ImportOptions, plan: Plan): Promise<ImportSummary> {
     options.onProgress?.({ ...counts, bytesRead });
     return { ...counts, dryRun, onError, written };
   } finally {
+    // Closed even when its rows were never read (a transaction that could not start).
+    reader?.close();
     if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
   }
 }
@@ -459,8 +449,10 @@ export async function importRecords(options: ImportOptions & { objectKey: string
       columns = header.map((name) => (name === 'id' ? null : name));
     },
     async apply(tx, rows, reject) {
-      // The fields are read under the object's shared lock, as a record write reads them.
-      await lockObjectRecords(tx, found.id, 'shared');
+      // The object's records are locked exclusively (PostgreSQL; SQLite has one writer): no
+      // other write can take a unique value between the batch's read of the values and its
+      // writes, which would fail on the unique index and, on PostgreSQL, abort the transaction.
+      await lockObjectRecords(tx, found.id, 'exclusive');
       const object: ObjectWithFields = await tx.objectModel.findUniqueOrThrow({ where: { id: found.id }, include: { fields: true } });
       const byKey = new Map(object.fields.map((field) => [field.key, field]));
       const keyField = { ...byKey.get(unique.key)!, required: true };

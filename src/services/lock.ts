@@ -29,18 +29,35 @@ export async function lockObjectRecords(tx: Tx, objectId: number, mode: 'shared'
   else await tx.$queryRaw`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7320, ${objectId}::int)) AS l`;
 }
 
+/** Time limits of a transaction, as Prisma takes them (ms). */
+export interface TransactionTimes {
+  timeout?: number;
+  maxWait?: number;
+}
+
 /**
- * A transaction holding the workspace's write lock. Once it commits, a write that recorded feed
- * events is announced to this process's listeners (feed/events.ts; other processes hear NOTIFY).
+ * A transaction whose feed events, once it commits, are announced to this process's listeners
+ * (feed/events.ts; other processes hear NOTIFY).
  */
-export async function lockedTransaction<T>(workspaceId: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function feedTransaction<T>(workspaceId: number, fn: (tx: Tx) => Promise<T>, times?: TransactionTimes): Promise<T> {
   let announcement: Announcement | null = null;
   const result = await prisma.$transaction(async (tx) => {
-    await lockWorkspace(tx, workspaceId);
     const value = await fn(tx);
     announcement = committedAnnouncement(tx, workspaceId);
     return value;
-  });
+  }, times);
   if (announcement) localFeed.emit('committed', announcement);
   return result;
+}
+
+/** A feed transaction holding the workspace's write lock from its first statement. */
+export function lockedTransaction<T>(workspaceId: number, fn: (tx: Tx) => Promise<T>, times?: TransactionTimes): Promise<T> {
+  return feedTransaction(
+    workspaceId,
+    async (tx) => {
+      await lockWorkspace(tx, workspaceId);
+      return fn(tx);
+    },
+    times,
+  );
 }
