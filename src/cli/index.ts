@@ -309,6 +309,7 @@ async function runImport(
     bar?.update(options.totalBytes ?? 0);
   } catch (error) {
     spool.destroy();
+    await rm(dir, { recursive: true, force: true });
     throw error;
   } finally {
     bar?.stop();

@@ -126,6 +126,8 @@ export interface CsvReader {
   rows: AsyncIterable<CsvRow>;
   /** Bytes read so far. */
   bytesRead: () => number;
+  /** Stops reading and closes the file (also when the rows were never read). */
+  close: () => void;
 }
 
 /**
@@ -182,7 +184,7 @@ export async function readCsv(
       parser.destroy();
     }
   }
-  return { header, rows: rows(), bytesRead: () => bytes.bytes };
+  return { header, rows: rows(), bytesRead: () => bytes.bytes, close: () => parser.destroy() };
 }
 
 /** csv-parse's refusals, said in the file's terms. */

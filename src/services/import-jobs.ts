@@ -129,25 +129,27 @@ export async function submitImportJob(
 ): Promise<ImportJobRow> {
   const folder = await mkdtemp(join(tmpdir(), 'relate-import-job-'));
   const file = join(folder, 'import.csv');
+  const dryRun = options.dryRun ?? false;
+  const onError = modeOf(options.onError ?? 'abort');
+  let row;
   try {
     await pipeline(Readable.from(upload.stream() as AsyncIterable<Uint8Array>), createWriteStream(file));
+    row = await prisma.importJob.create({
+      data: {
+        workspaceId: viewer.workspaceId,
+        createdById: viewer.userId,
+        dryRun,
+        onError,
+        fileName: upload.name ? upload.name.slice(0, 255) : null,
+        leaseOwner: OWNER,
+        leaseUntil: new Date(Date.now() + leaseMs()),
+      },
+    });
   } catch (error) {
+    // No job holds the file: it goes now.
     await rm(folder, { recursive: true, force: true });
     throw error;
   }
-  const dryRun = options.dryRun ?? false;
-  const onError = modeOf(options.onError ?? 'abort');
-  const row = await prisma.importJob.create({
-    data: {
-      workspaceId: viewer.workspaceId,
-      createdById: viewer.userId,
-      dryRun,
-      onError,
-      fileName: upload.name ? upload.name.slice(0, 255) : null,
-      leaseOwner: OWNER,
-      leaseUntil: new Date(Date.now() + leaseMs()),
-    },
-  });
   const job: LocalJob = {
     id: row.id,
     viewer,
