@@ -13,7 +13,7 @@ import { asksRecordDetail } from './graphql/look-ahead.js';
 import { createLoaders } from './loaders/index.js';
 import { authenticate } from './services/api-keys.js';
 import { DomainError } from './services/errors.js';
-import { importMaxBytes } from './services/import.js';
+import { uploadMaxBytes } from './services/import.js';
 import { EXAMPLE_OPERATIONS, exampleTabs } from './examples.js';
 import { logger } from './logger.js';
 import { bodyLimit } from './plugins/body-limit.js';
@@ -203,8 +203,8 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
       metrics.plugin,
       // The graph explorer (development only, like GraphiQL), with the key GraphiQL opens with.
       ...(!developmentTools ? [] : [explorePage(() => (typeof graphiqlApiKey === 'function' ? graphiqlApiKey() : graphiqlApiKey))]),
-      // File uploads (importAssociations) up to RELATE_IMPORT_MAX_BYTES, for valid keys only.
-      bodyLimit(config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, { maxBytes: importMaxBytes(), allowed: hasValidKey }),
+      // File uploads (importAssociations) up to RELATE_IMPORT_UPLOAD_MAX_BYTES, for valid keys only.
+      bodyLimit(config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, { maxBytes: uploadMaxBytes(), allowed: hasValidKey }),
       unsupportedMediaType(),
       ...(trustedDocuments ? [trustedDocumentsPlugin(trustedDocuments)] : []),
       rateLimits.plugin,

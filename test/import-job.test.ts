@@ -216,6 +216,20 @@ describe('importAssociations', () => {
     expect(wrongKey.status).toBe(413);
   });
 
+  it('a file over RELATE_IMPORT_UPLOAD_MAX_BYTES is a typed error and no job: larger files go through relate import', async () => {
+    const jobs = await prisma.importJob.count();
+    const content = csv([[c[0]!, c[1]!, 'friend']]);
+    process.env.RELATE_IMPORT_UPLOAD_MAX_BYTES = String(content.length - 1);
+    try {
+      const over = await upload(ws.apiKey, content);
+      expect(over.body.data.importAssociations).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION' });
+      expect(over.body.data.importAssociations.message).toMatch(/RELATE_IMPORT_UPLOAD_MAX_BYTES/);
+    } finally {
+      delete process.env.RELATE_IMPORT_UPLOAD_MAX_BYTES;
+    }
+    expect(await prisma.importJob.count()).toBe(jobs);
+  });
+
   it('USER keys import only what they could link, and read only their own jobs; admins read every job of the workspace', async () => {
     const admin = ws.gql;
     const member = await createUser(t, admin, 'USER', 'Member');

@@ -1,6 +1,6 @@
 import { GraphQLError, Kind } from 'graphql';
 import { ValidationError } from '../services/errors.js';
-import { importMaxBytes, ImportFileError } from '../services/import.js';
+import { ImportFileError, uploadMaxBytes } from '../services/import.js';
 import { importJobErrors, importJobsByIds, MAX_LISTED_ERRORS, submitImportJob, type ImportJobRow, type ListedError } from '../services/import-jobs.js';
 import { builder } from './builder.js';
 import { connectionOf, connectionType, pageArgs, pageOf } from './connection.js';
@@ -151,9 +151,9 @@ builder.mutationField('importAssociations', (t) =>
     errors: resultUnion('importAssociations'),
     args: { input: t.arg({ type: ImportAssociationsInput, required: true, description: 'The file and how to import it.' }) },
     resolve: async (_root, { input }, ctx) => {
-      const max = importMaxBytes();
+      const max = uploadMaxBytes();
       if (input.file.size === 0) throw new ImportFileError('The file is empty: it needs a header row and at least one row.');
-      if (input.file.size > max) throw new ValidationError(`The file is ${input.file.size} bytes; an import reads at most ${max} bytes (RELATE_IMPORT_MAX_BYTES).`, 'file');
+      if (input.file.size > max) throw new ValidationError(`The file is ${input.file.size} bytes; an upload may be at most ${max} bytes (RELATE_IMPORT_UPLOAD_MAX_BYTES); import larger files with relate import.`, 'file');
       return submitImportJob(ctx.viewer, input.file, {
         dryRun: input.dryRun,
         onError: input.onError === 'SKIP' ? 'skip' : 'abort',

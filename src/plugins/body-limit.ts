@@ -7,7 +7,7 @@ function tooLarge(message: string): GraphQLError {
 
 const bodyTooLarge = (maxBytes: number) => tooLarge(`The request body is larger than ${maxBytes} bytes.`);
 const uploadTooLarge = (maxBytes: number) =>
-  tooLarge(`The upload is larger than the ${maxBytes} bytes an import reads (RELATE_IMPORT_MAX_BYTES).`);
+  tooLarge(`The upload is larger than the ${maxBytes} bytes an upload may be (RELATE_IMPORT_UPLOAD_MAX_BYTES); import larger files with relate import.`);
 
 /** File uploads (the GraphQL multipart request): how large a file may be, and who may send one. */
 export interface UploadLimits {

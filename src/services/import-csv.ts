@@ -21,16 +21,28 @@ export class ImportFileError extends ValidationError {
 }
 
 export const DEFAULT_IMPORT_MAX_BYTES = 1024 ** 3;
+/** Uploads are held in the server's memory while they arrive: a lower limit than files read from disk. */
+export const DEFAULT_UPLOAD_MAX_BYTES = 64 * 1024 ** 2;
+
+function bytesSetting(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a whole number of bytes; got "${raw}".`);
+  return value;
+}
 
 /** The largest file an import reads: RELATE_IMPORT_MAX_BYTES, default 1 GiB. */
 export function importMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.RELATE_IMPORT_MAX_BYTES;
-  if (raw === undefined || raw === '') return DEFAULT_IMPORT_MAX_BYTES;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new Error(`RELATE_IMPORT_MAX_BYTES must be a whole number of bytes; got "${raw}".`);
-  }
-  return value;
+  return bytesSetting(env, 'RELATE_IMPORT_MAX_BYTES', DEFAULT_IMPORT_MAX_BYTES);
+}
+
+/**
+ * The largest file `importAssociations` takes over HTTP: RELATE_IMPORT_UPLOAD_MAX_BYTES, default
+ * 64 MiB, never more than an import reads. Larger files go through `relate import`.
+ */
+export function uploadMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.min(bytesSetting(env, 'RELATE_IMPORT_UPLOAD_MAX_BYTES', DEFAULT_UPLOAD_MAX_BYTES), importMaxBytes(env));
 }
 
 /** A file over the size an import reads: `bytes` its size when known, or how far reading got past the maximum. */

@@ -18,7 +18,7 @@ import { lookupValue, uniqueFieldOf, uniqueValueOf } from './unique.js';
 import { accessTo, type Viewer } from './viewer.js';
 import { visibleRecordSql } from './visibility.js';
 
-export { DEFAULT_IMPORT_MAX_BYTES, ImportFileError, importMaxBytes, tooLarge } from './import-csv.js';
+export { DEFAULT_IMPORT_MAX_BYTES, ImportFileError, importMaxBytes, tooLarge, uploadMaxBytes } from './import-csv.js';
 
 /**
  * `relate import records|associations` (SPEC §5.3): CSV files read as a stream, in batches of
