@@ -131,6 +131,13 @@ export function inIds(provider: Provider, column: Prisma.Sql, ids: readonly numb
     : Prisma.sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
 }
 
+/** A list of texts as ONE bound parameter, as `inIds` does for ids. */
+export function inTexts(provider: Provider, column: Prisma.Sql, values: readonly string[]): Prisma.Sql {
+  return provider === 'postgresql'
+    ? Prisma.sql`${column} = ANY(${[...values]}::text[])`
+    : Prisma.sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+}
+
 /** The same list as a one-column table `alias(value)`, to join against. */
 export function idTable(provider: Provider, ids: readonly number[], alias: string): Prisma.Sql {
   const name = Prisma.raw(alias);

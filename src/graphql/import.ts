@@ -1,5 +1,6 @@
 import { GraphQLError, Kind } from 'graphql';
 import { ValidationError } from '../services/errors.js';
+import { ASSOCIATION_COLUMNS } from '../services/export.js';
 import { ImportFileError, uploadMaxBytes } from '../services/import.js';
 import { importJobErrors, importJobsByIds, MAX_LISTED_ERRORS, submitImportJob, type ImportJobRow, type ListedError } from '../services/import-jobs.js';
 import { builder } from './builder.js';
@@ -7,7 +8,7 @@ import { connectionOf, connectionType, pageArgs, pageOf } from './connection.js'
 import { ErrorCodeEnum, resultUnion } from './errors.js';
 import { idOf, nodeId } from './ids.js';
 
-const COLUMNS = 'firstRecordId,secondRecordId,labelKeys,firstObjectKey,firstUnique,secondObjectKey,secondUnique';
+const COLUMNS = ASSOCIATION_COLUMNS.join(',');
 
 /** What Yoga's multipart parser puts in place of a file variable. */
 const isFile = (value: unknown): value is File =>

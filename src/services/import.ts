@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Prisma, prisma, provider, type Tx } from '../db/index.js';
+import { inTexts } from '../db/reader.js';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { ASSOCIATION_COLUMNS } from './export.js';
 import { decodeGlobalId } from './ids.js';
@@ -223,13 +224,6 @@ function domainError(error: Error): DomainError {
   throw error;
 }
 
-/** `column IN (values)` for text values, one parameter whatever their number. */
-function inTexts(column: Prisma.Sql, values: readonly string[]): Prisma.Sql {
-  return provider === 'postgresql'
-    ? Prisma.sql`${column} = ANY(${[...values]}::text[])`
-    : Prisma.sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Associations
 
@@ -334,7 +328,7 @@ export function importAssociations(options: ImportOptions): Promise<ImportSummar
       for (const [object, values] of wanted) {
         const records = await tx.$queryRaw<{ id: number | bigint; uniqueValue: string }[]>`
           SELECT r."id", r."uniqueValue" FROM "Record" r
-          WHERE r."objectId" = ${object.id} AND ${inTexts(Prisma.sql`r."uniqueValue"`, [...values])} AND ${visibleRecordSql(viewer, 'r')}`;
+          WHERE r."objectId" = ${object.id} AND ${inTexts(provider, Prisma.sql`r."uniqueValue"`, [...values])} AND ${visibleRecordSql(viewer, 'r')}`;
         found.set(object, new Map(records.map((record) => [record.uniqueValue, Number(record.id)])));
       }
 
@@ -483,7 +477,7 @@ export async function importRecords(options: ImportOptions & { objectKey: string
       if (values.length) {
         const records = await tx.$queryRaw<{ id: number | bigint; uniqueValue: string; visible: number | bigint | boolean }[]>`
           SELECT r."id", r."uniqueValue", CASE WHEN ${visibleRecordSql(viewer, 'r')} THEN 1 ELSE 0 END AS "visible"
-          FROM "Record" r WHERE r."objectId" = ${object.id} AND ${inTexts(Prisma.sql`r."uniqueValue"`, values)}`;
+          FROM "Record" r WHERE r."objectId" = ${object.id} AND ${inTexts(provider, Prisma.sql`r."uniqueValue"`, values)}`;
         for (const record of records) existing.set(record.uniqueValue, { id: Number(record.id), visible: Number(record.visible) === 1 });
       }
 

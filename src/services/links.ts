@@ -1,6 +1,6 @@
 import type { Association, AssociationLabel, ObjectModel } from '../db/generated/sqlite/client.js';
 import { Prisma, provider, type Tx } from '../db/index.js';
-import { inIds, timestamp } from '../db/reader.js';
+import { inIds, inTexts, timestamp } from '../db/reader.js';
 import { recordEvents, type AssociationSnapshot, type FeedEvent } from '../feed/events.js';
 import { DomainError, LimitExceededError, NotFoundError, ObjectMismatchError, ValidationError, atIndex } from './errors.js';
 import { LinkUsage, type LinkLabel, type TallySide, type WorkspaceLimits } from './link-rules.js';
@@ -337,10 +337,7 @@ async function insertAssociations(tx: Tx, viewer: Viewer, pairs: readonly LinkPa
 
 /** The workspace's limits and the labels of `keys` that exist in it, by key: one statement. */
 async function readLabels(tx: Tx, viewer: Viewer, keys: readonly string[]): Promise<{ limits: WorkspaceLimits; labels: Map<string, LinkLabel> }> {
-  const keyFilter =
-    provider === 'postgresql'
-      ? Prisma.sql`l."key" = ANY(${[...keys]}::text[])`
-      : Prisma.sql`l."key" IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`;
+  const keyFilter = inTexts(provider, Prisma.sql`l."key"`, keys);
   const rows = await tx.$queryRaw<Record<string, unknown>[]>`
     SELECT w."maxRecordsPerLabel", w."maxAssociationsPerContact",
       l."id", l."key", l."type", l."cardinality", l."firstObjectId", l."secondObjectId", l."firstLabel", l."secondLabel",
