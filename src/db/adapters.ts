@@ -11,6 +11,7 @@ import type {
 import { logger } from '../logger.js';
 import type { PoolSettings } from './client.js';
 import { pgPoolStats, registerPool } from './pools.js';
+import { forgetLargeArgs } from './debug-history.js';
 import { recordStatement, traceStatement, type DbSystem } from './statements.js';
 
 /** A FIFO lock: `run` waits for every earlier holder to finish. */
@@ -96,9 +97,9 @@ class CountingAdapter implements SqlDriverAdapter {
         : () => undefined;
   }
 
-  #outside<T>(sql: string, fn: () => Promise<T>): Promise<T> {
+  #outside<T>(sql: string, fn: () => Promise<T>, args: readonly unknown[] = []): Promise<T> {
     recordStatement();
-    return traceStatement(this.#system, sql, () => this.#serialized(fn));
+    return traceStatement(this.#system, sql, () => this.#serialized(fn).finally(() => forgetLargeArgs(args)));
   }
 
   async #serialized<T>(fn: () => Promise<T>): Promise<T> {
@@ -112,11 +113,11 @@ class CountingAdapter implements SqlDriverAdapter {
   }
 
   queryRaw(query: SqlQuery) {
-    return this.#outside(query.sql, () => this.#inner.queryRaw(query));
+    return this.#outside(query.sql, () => this.#inner.queryRaw(query), query.args);
   }
 
   executeRaw(query: SqlQuery) {
-    return this.#outside(query.sql, () => this.#inner.executeRaw(query));
+    return this.#outside(query.sql, () => this.#inner.executeRaw(query), query.args);
   }
 
   executeScript(script: string) {
@@ -169,8 +170,8 @@ function countingTransaction(tx: Transaction, system: DbSystem): Transaction {
     provider: tx.provider,
     adapterName: tx.adapterName,
     options: tx.options,
-    queryRaw: (query) => (recordStatement(), traceStatement(system, query.sql, () => tx.queryRaw(query))),
-    executeRaw: (query) => (recordStatement(), traceStatement(system, query.sql, () => tx.executeRaw(query))),
+    queryRaw: (query) => (recordStatement(), traceStatement(system, query.sql, () => tx.queryRaw(query).finally(() => forgetLargeArgs(query.args)))),
+    executeRaw: (query) => (recordStatement(), traceStatement(system, query.sql, () => tx.executeRaw(query).finally(() => forgetLargeArgs(query.args)))),
     commit: () => tx.commit(),
     rollback: () => tx.rollback(),
   };
