@@ -23,6 +23,9 @@ const common = {
 
 export default defineConfig({
   test: {
+    // Two test files at a time even on two cores (vitest's default there is one): the suites spend
+    // most of their time waiting on servers, child processes and the databases, not computing.
+    maxWorkers: 2,
     projects: [
       { test: { ...common, name: 'sqlite', env: { RELATE_TEST_DB: 'sqlite' } } },
       ...(postgres ? [{ test: { ...common, name: 'postgresql', env: { RELATE_TEST_DB: 'postgresql' } } }] : []),
