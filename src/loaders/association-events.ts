@@ -54,11 +54,11 @@ const otherRecord = (side: Side) => ownRecord(side === 1 ? 2 : 1);
  * joined only for a restricted viewer: links never cross workspaces, so everyone else sees it.
  * A record is never linked to itself, so no event is seen twice from the same record.
  */
-function sideEvents(viewer: Viewer, side: Side, own: (column: Prisma.Sql) => Prisma.Sql): Prisma.Sql {
+function sideEvents(viewer: Viewer, side: Side, own: (column: Prisma.Sql) => Prisma.Sql, indexed = Prisma.empty): Prisma.Sql {
   const restricted = isRestricted(viewer);
   const other = restricted ? Prisma.sql` LEFT JOIN "Record" o ON o."id" = ${otherRecord(side)}` : Prisma.empty;
   const visible = restricted ? Prisma.sql` AND (o."id" IS NULL OR (${visibleRecordSql(viewer, 'o')}))` : Prisma.empty;
-  return Prisma.sql`"AssociationEvent" e${other}
+  return Prisma.sql`"AssociationEvent" e${indexed}${other}
     WHERE e."workspaceId" = ${viewer.workspaceId} AND ${own(ownRecord(side))}
       AND e."action" IN ('LINKED', 'UNLINKED')${visible}`;
 }
@@ -67,8 +67,10 @@ function sideEvents(viewer: Viewer, side: Side, own: (column: Prisma.Sql) => Pri
  * The `take` newest events before `afterId` of each record, over both sides, with the record's
  * id as "recordId". Each side reads its own index backwards and stops after `take` entries, so a
  * record with a long history costs what a new one does: PostgreSQL merges the two sides in a
- * LATERAL sub-select per record; SQLite, which has no LATERAL, reads each side with a correlated
- * `IN (… LIMIT n)` and numbers the merged rows.
+ * LATERAL sub-select per record. SQLite has no LATERAL, and it cannot look rows up by a correlated
+ * `IN (… LIMIT n)` (it scanned the whole event log once per record), so each side walks its index
+ * in a recursive chain, one seek per event (the newest one older than the last), then the rows are
+ * read by id and the merged rows numbered.
  */
 function newestEvents(viewer: Viewer, recordIds: readonly number[], afterId: number, take: number): Prisma.Sql {
   const values = idTable(provider, recordIds, 'v');
@@ -80,11 +82,22 @@ function newestEvents(viewer: Viewer, recordIds: readonly number[], afterId: num
     return Prisma.sql`SELECT v.value AS "recordId", ${columnsOf('p')} FROM ${values} CROSS JOIN LATERAL (
       (${newest(1, columnsOf('e'))}) UNION ALL (${newest(2, columnsOf('e'))}) ORDER BY "id" DESC LIMIT ${take}) p`;
   }
+  const chains = ([1, 2] as const).map((side) => {
+    const chain = Prisma.raw(`c${side}`);
+    // Named: on its own the planner walked the primary key back from `id < …` instead.
+    const index = Prisma.raw(` INDEXED BY "AssociationEvent_workspaceId_${side === 1 ? 'first' : 'second'}RecordId_id_idx"`);
+    const next = (record: Prisma.Sql, older: Prisma.Sql) =>
+      Prisma.sql`(SELECT e."id" FROM ${sideEvents(viewer, side, (column) => Prisma.sql`${column} = ${record}`, index)}${older} ORDER BY e."id" DESC LIMIT 1)`;
+    return Prisma.sql`${chain}("recordId", "id", "n") AS (
+      SELECT v.value, ${next(Prisma.sql`v.value`, before)}, 1 FROM ${values}
+      UNION ALL
+      SELECT c."recordId", ${next(Prisma.sql`c."recordId"`, Prisma.sql` AND e."id" < c."id"`)}, c."n" + 1 FROM ${chain} c WHERE c."id" IS NOT NULL AND c."n" < ${take})`;
+  });
   const halves = ([1, 2] as const).map(
-    (side) => Prisma.sql`SELECT v.value AS "recordId", ${columnsOf('p')}
-      FROM ${values} JOIN "AssociationEvent" p ON p."id" IN (${newest(side, Prisma.sql`e."id"`)})`,
+    (side) => Prisma.sql`SELECT c."recordId", ${columnsOf('p')} FROM ${Prisma.raw(`c${side}`)} c JOIN "AssociationEvent" p ON p."id" = c."id"`,
   );
-  return Prisma.sql`SELECT "recordId", ${columnsOf('n')} FROM (
+  return Prisma.sql`WITH RECURSIVE ${Prisma.join(chains, ', ')}
+    SELECT "recordId", ${columnsOf('n')} FROM (
       SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s."recordId" ORDER BY s."id" DESC) AS "position"
       FROM (${Prisma.join(halves, ' UNION ALL ')}) s
     ) n WHERE n."position" <= ${take}`;
