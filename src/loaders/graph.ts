@@ -92,13 +92,14 @@ const parseRow = (raw: Record<string, unknown>): PathRow => ({
  * One hop of a path search, in one statement. A restricted viewer widens the side with fewer
  * records and reads all its links (at most `take`): the tallies count links it may not see, and
  * must not steer its search. A viewer who sees every record widens the side with fewer links to
- * read, summed from the tallies, and first looks for a meeting of the two frontiers: a link
- * between them means the shortest path ends at this hop, and those links alone decide it (see
- * findPath). It looks pair by pair through the unique index when that costs less than reading the
- * cheaper side (two small frontiers, one of them a hub: the hub's links are never read); only
- * when they do not meet does it read the side's links, and at the last hop allowed not even
- * then, but only those that land on the other frontier. Each part is gated by a LIMIT computed
- * once from the tallies before it runs, so a part not needed reads nothing on either database.
+ * read, from the tallies (the larger side's counted only until it outweighs the other), and first
+ * looks for a meeting of the two frontiers: a link between them means the shortest path ends at
+ * this hop, and those links alone decide it (see findPath). It looks pair by pair through the
+ * unique index when that costs less than reading the cheaper side (two small frontiers, one of
+ * them a hub: the hub's links are never read); otherwise it reads the side's links once, and
+ * returns only those that land on the other frontier when there are any (at the last hop
+ * allowed, only those in any case). Each part is gated by a LIMIT computed once from the tallies
+ * before it runs, so a part not needed reads nothing on either database.
  */
 async function widen(
   viewer: Viewer,
@@ -117,34 +118,58 @@ async function widen(
   }
   const labels = (column: string) =>
     labelIds ? Prisma.sql` AND ${inIds(provider, Prisma.raw(column), labelIds.length ? labelIds : [-1])}` : Prisma.empty;
-  const tallies = (ids: readonly number[], what: Prisma.Sql) =>
-    Prisma.sql`(SELECT ${what} FROM "RecordLabelTally" t WHERE ${inIds(provider, Prisma.sql`t."recordId"`, ids)}${labels('t."labelId"')})`;
+  const tallies = (ids: readonly number[]) =>
+    Prisma.sql`"RecordLabelTally" t WHERE ${inIds(provider, Prisma.sql`t."recordId"`, ids)}${labels('t."labelId"')}`;
   // The meeting is looked for from the frontier with fewer records: for each of its records'
   // labels (their tallies), one probe per record of the other frontier and direction.
-  const [driver, probed] = from.length <= to.length ? [from, to] : [to, from];
+  const driverFirst = from.length <= to.length;
+  const [driver, probed] = driverFirst ? [from, to] : [to, from];
+  // What each side's links cost, from the tallies: the driver's exactly (s), the other side's (g)
+  // only as far as it takes to know that it costs more: its first tallies, until they count one
+  // more than the driver's links (each tally counts one link or more; should one count none, all
+  // are summed). A hub's thousand neighbours are not summed against a side of a few links.
+  const probedLinks = Prisma.sql`CASE WHEN g."tallies" > s."links" AND g."links" <= s."links"
+    THEN (SELECT COALESCE(SUM(t."associations"), 0) FROM ${tallies(probed)}) ELSE g."links" END`;
+  const [a, b] = driverFirst ? [Prisma.sql`s."links"`, probedLinks] : [probedLinks, Prisma.sql`s."links"`];
   // One lookup per probe in a scalar subquery, which neither database unfolds into a join: a
-  // join lets the planner read the hub's links instead, the very read the probe is to avoid.
+  // join lets the planner read the hub's links instead, the very read the probe is to avoid. The
+  // lookup asks only whether the pair is linked, which the unique index (label, first record,
+  // second record) answers alone; asked for the association's id, PostgreSQL would rather read
+  // a covering index by one of the two records, all of a hub's links for each probe. The id is
+  // read for the pairs that are linked, few.
   const probe = (direction: 1 | 2) => {
     const [near, far] = direction === 1 ? ['firstRecordId', 'secondRecordId'] : ['secondRecordId', 'firstRecordId'];
+    const pair = Prisma.sql`FROM "Association" a WHERE a."labelId" = t."labelId" AND a.${Prisma.raw(`"${near}"`)} = t."recordId" AND a.${Prisma.raw(`"${far}"`)} = o."value"`;
     return Prisma.sql`SELECT p."id", p."labelId", p."firstRecordId", p."secondRecordId" FROM (
-        SELECT (SELECT a."id" FROM "Association" a WHERE a."labelId" = t."labelId" AND a.${Prisma.raw(`"${near}"`)} = t."recordId"
-          AND a.${Prisma.raw(`"${far}"`)} = o."value") AS "id", t."labelId", t."recordId" AS ${Prisma.raw(`"${near}"`)}, o."value" AS ${Prisma.raw(`"${far}"`)}
+        SELECT CASE WHEN EXISTS (SELECT 1 ${pair}) THEN (SELECT a."id" ${pair}) END AS "id",
+          t."labelId", t."recordId" AS ${Prisma.raw(`"${near}"`)}, o."value" AS ${Prisma.raw(`"${far}"`)}
         FROM "RecordLabelTally" t CROSS JOIN ${idTable(provider, probed, 'o')}
         WHERE ${inIds(provider, Prisma.sql`t."recordId"`, driver)}${labels('t."labelId"')} AND t."side" <> ${direction === 1 ? 2 : 1}
       ) p WHERE p."id" IS NOT NULL`;
   };
+  // The widened side's links, read once (in no order: they are sorted here, and a read cut by its
+  // LIMIT is refused whole); at the last hop allowed, not at all where the probes said no. Each
+  // says whether it reaches the other frontier: a subquery in the select list, which both
+  // databases run once as a lookup table (a join here could be planned as a nested loop over the
+  // two lists, and the other frontier may hold thousands of records). Links that reach it end
+  // the path at this hop, and they alone are returned.
   const read = (ids: readonly number[], others: readonly number[], k: 0 | 1) => {
-    // A semi-join, not a list to compare each row with: the other frontier may hold thousands.
-    const meeting = last ? Prisma.sql` WHERE s."relatedId" IN (SELECT f."value" FROM ${idTable(provider, others, 'f')})` : Prisma.empty;
     const open = Prisma.sql`c."fromFirst" = ${k === 0 ? 1 : 0} AND c."cheaper" <= ${remaining} AND NOT EXISTS (SELECT 1 FROM m)${last ? Prisma.sql` AND c."probe" = 0` : Prisma.empty}`;
-    return Prisma.sql`SELECT * FROM (SELECT ${Prisma.raw(String(k + 2))} AS "kind", ${columns} FROM ${sideRows(viewer, ids, { labelIds })}${meeting}
-      ORDER BY s."recordId", s."id" LIMIT (SELECT CASE WHEN ${open} THEN ${remaining + 1} ELSE 0 END FROM c)) ${Prisma.raw(`r${k}`)}`;
+    return Prisma.sql`SELECT * FROM (SELECT ${Prisma.raw(String(k + 2))} AS "kind", ${columns},
+        CASE WHEN s."relatedId" IN (SELECT f."value" FROM ${idTable(provider, others, 'f')}) THEN 1 ELSE 0 END AS "hit"
+      FROM ${sideRows(viewer, ids, { labelIds })}
+      LIMIT (SELECT CASE WHEN ${open} THEN ${remaining + 1} ELSE 0 END FROM c)) ${Prisma.raw(`r${k}`)}`;
   };
   // Fewer links first; as many, fewer records; as many, the starting side.
   const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
-    WITH d AS MATERIALIZED (
-      SELECT ${tallies(from, Prisma.sql`COALESCE(SUM(t."associations"), 0)`)} AS "a", ${tallies(to, Prisma.sql`COALESCE(SUM(t."associations"), 0)`)} AS "b",
-        ${tallies(driver, Prisma.sql`COUNT(*)`)} * ${probed.length * PROBE_COST} AS "probes"
+    WITH s AS MATERIALIZED (
+      SELECT COALESCE(SUM(t."associations"), 0) AS "links", COUNT(*) AS "tallies" FROM ${tallies(driver)}
+    ), g AS MATERIALIZED (
+      SELECT COALESCE(SUM(z."associations"), 0) AS "links", COUNT(*) AS "tallies" FROM (
+        SELECT t."associations" FROM ${tallies(probed)} LIMIT (SELECT s."links" + 1 FROM s)
+      ) z
+    ), d AS MATERIALIZED (
+      SELECT ${a} AS "a", ${b} AS "b", s."tallies" * ${probed.length * PROBE_COST} AS "probes" FROM s CROSS JOIN g
     ), c AS MATERIALIZED (
       SELECT e."fromFirst", e."cheaper", CASE WHEN e."probes" < e."cheaper" THEN 1 ELSE 0 END AS "probe" FROM (
         SELECT x."fromFirst", x."probes", CASE WHEN x."fromFirst" = 1 THEN x."a" ELSE x."b" END AS "cheaper" FROM (
@@ -153,15 +178,19 @@ async function widen(
       ) e
     ), m AS MATERIALIZED (
       SELECT * FROM (${probe(1)} UNION ALL ${probe(2)}) p LIMIT (SELECT CASE WHEN c."probe" = 1 THEN 1000000000 ELSE 0 END FROM c)
+    ), l AS MATERIALIZED (
+      ${read(from, to, 0)} UNION ALL ${read(to, from, 1)}
     )
-    SELECT 0 AS "kind", c."fromFirst" AS "id", c."cheaper" AS "labelId", c."probe" AS "recordId", 0 AS "relatedId", 0 AS "side" FROM c
+    SELECT 0 AS "kind", c."fromFirst" AS "id", c."cheaper" AS "labelId", c."probe" AS "recordId", (SELECT COUNT(*) FROM l) AS "relatedId", 0 AS "side" FROM c
     UNION ALL SELECT 1, m."id", m."labelId", m."firstRecordId", m."secondRecordId", 0 FROM m
-    UNION ALL ${read(from, to, 0)}
-    UNION ALL ${read(to, from, 1)}`);
+    UNION ALL SELECT 4, l."id", l."labelId", l."recordId", l."relatedId", l."side" FROM l WHERE l."hit" = 1${
+      last ? Prisma.empty : Prisma.sql`
+    UNION ALL SELECT l."kind", l."id", l."labelId", l."recordId", l."relatedId", l."side" FROM l WHERE NOT EXISTS (SELECT 1 FROM l WHERE l."hit" = 1)`
+    }`);
   const head = rows.find((row) => Number(row.kind) === 0)!;
   const rest = rows.filter((row) => row !== head);
-  const index = Number(head!.id) === 1 ? 0 : 1;
-  const cheaper = Number(head!.labelId);
+  const index = Number(head.id) === 1 ? 0 : 1;
+  const cheaper = Number(head.labelId);
   const frontier = new Set(index === 0 ? from : to);
   const met = rest.filter((row) => Number(row.kind) === 1);
   if (met.length > 0) {
@@ -180,10 +209,14 @@ async function widen(
     rowsMet.sort((a, b) => a.recordId - b.recordId || a.id - b.id);
     return { index, rows: rowsMet, meetingOnly: true, tooMany: false };
   }
-  const links = rest.filter((row) => Number(row.kind) >= 2).map(parseRow);
-  const probedAll = Number(head!.recordId) === 1;
+  const linksRead = Number(head.relatedId);
+  const byRecord = (a: PathRow, b: PathRow) => a.recordId - b.recordId || a.id - b.id;
+  const hit = rest.filter((row) => Number(row.kind) === 4).map(parseRow);
+  if (hit.length > 0) return { index, rows: hit.sort(byRecord), meetingOnly: true, tooMany: linksRead > remaining };
+  const probedAll = Number(head.recordId) === 1;
   if (last && probedAll) return { index, rows: [], meetingOnly: true, tooMany: false };
-  return { index, rows: links, meetingOnly: last, tooMany: cheaper > remaining || links.length > remaining };
+  const links = rest.filter((row) => Number(row.kind) === 2 || Number(row.kind) === 3).map(parseRow);
+  return { index, rows: links.sort(byRecord), meetingOnly: last, tooMany: cheaper > remaining || linksRead > remaining };
 }
 
 interface Search {
