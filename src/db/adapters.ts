@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
@@ -39,6 +40,43 @@ class Lock {
 }
 
 const statement = (sql: string): SqlQuery => ({ sql, args: [], argTypes: [] });
+
+/**
+ * The driver transaction under a Prisma interactive transaction, for statements that carry a
+ * batch (an import's thousand rows as one JSON text or a few arrays). Run through the client,
+ * each such statement is serialised to JSON with all its values, compiled by the query compiler
+ * (WebAssembly) into a plan that holds them again, interpreted, and its rows mapped back: most of
+ * the client's cost of an import, and most of the garbage its heap grows by. Sent to the driver
+ * transaction, the same statement runs in the same transaction on the same connection, counted
+ * and traced like every other statement (countingTransaction).
+ *
+ * `withDriverTransaction(begin)` notes the first transaction the adapter starts inside `begin`;
+ * `bind(client)`, called by `begin` with the transaction's client before its first statement,
+ * ties the two together; `driverTransactionOf(client)` finds it again. A client that was never
+ * bound has none, and its statements go through Prisma.
+ */
+const starting = new AsyncLocalStorage<{ tx?: Transaction }>();
+const driverTransactions = new WeakMap<object, Transaction>();
+
+export function withDriverTransaction<T>(begin: (bind: (client: object) => void) => Promise<T>): Promise<T> {
+  const slot: { tx?: Transaction } = {};
+  return starting.run(slot, () =>
+    begin((client) => {
+      if (slot.tx) driverTransactions.set(client, slot.tx);
+    }),
+  );
+}
+
+export function driverTransactionOf(client: object): Transaction | undefined {
+  return driverTransactions.get(client);
+}
+
+/** Notes `tx` as the transaction started inside withDriverTransaction, if it is the first. */
+function started(tx: Transaction): Transaction {
+  const slot = starting.getStore();
+  if (slot && !slot.tx) slot.tx = tx;
+  return tx;
+}
 
 const isBusy = (error: unknown) =>
   (error as { cause?: { originalCode?: string } } | undefined)?.cause?.originalCode?.startsWith('SQLITE_BUSY') ?? false;
@@ -134,7 +172,7 @@ class CountingAdapter implements SqlDriverAdapter {
   }
 
   async startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
-    if (!this.#lock) return countingTransaction(await this.#inner.startTransaction(isolationLevel), this.#system);
+    if (!this.#lock) return started(countingTransaction(await this.#inner.startTransaction(isolationLevel), this.#system));
     const release = await this.#lock.acquire();
     try {
       await whileBusy(() => this.#inner.executeRaw(statement('BEGIN IMMEDIATE')));
@@ -160,7 +198,7 @@ class CountingAdapter implements SqlDriverAdapter {
       commit: end,
       rollback: end,
     };
-    return countingTransaction(tx, this.#system);
+    return started(countingTransaction(tx, this.#system));
   }
 }
 

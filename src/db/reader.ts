@@ -2,9 +2,10 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Provider } from '../config.js';
 import { createHash } from 'node:crypto';
-import { Prisma, type PoolSettings } from './client.js';
+import type { ArgType, Transaction } from '@prisma/driver-adapter-utils';
+import { Prisma, type PoolSettings, type Tx } from './client.js';
 import { sqlitePath } from './migrate.js';
-import { SQLITE_PRAGMAS } from './adapters.js';
+import { driverTransactionOf, SQLITE_PRAGMAS } from './adapters.js';
 import { logger } from '../logger.js';
 import { registerPool, pgPoolStats } from './pools.js';
 import { recordStatement, traceStatement } from './statements.js';
@@ -148,4 +149,46 @@ export function idTable(provider: Provider, ids: readonly number[], alias: strin
 
 export function openReader(provider: Provider, url: string, settings: PoolSettings): Reader {
   return provider === 'sqlite' ? sqliteReader(url) : postgresReader(url, settings);
+}
+
+/** How a bound value is typed for the driver adapters (they convert dates, and lists element by element). */
+function argType(value: unknown): ArgType {
+  if (Array.isArray(value)) return { ...argType(value.find((item) => item !== null && item !== undefined)), arity: 'list' };
+  switch (typeof value) {
+    case 'number':
+      return { scalarType: Number.isInteger(value) ? 'int' : 'float', arity: 'scalar' };
+    case 'bigint':
+      return { scalarType: 'bigint', arity: 'scalar' };
+    case 'boolean':
+      return { scalarType: 'boolean', arity: 'scalar' };
+    case 'string':
+      return { scalarType: 'string', arity: 'scalar' };
+    default:
+      return { scalarType: value instanceof Date ? 'datetime' : 'unknown', arity: 'scalar' };
+  }
+}
+
+/** Runs `query` on a driver transaction: its rows as objects by column name, values as the driver adapter gives them. */
+async function driverRows<T>(tx: Transaction, query: Prisma.Sql): Promise<T[]> {
+  const values = query.values as unknown[];
+  const { columnNames, rows } = await tx.queryRaw({
+    sql: tx.provider === 'postgres' ? query.text : query.sql,
+    args: values,
+    argTypes: values.map(argType),
+  });
+  return rows.map((row) => {
+    const object: Record<string, unknown> = {};
+    for (const [i, name] of columnNames.entries()) object[name] = row[i];
+    return object as T;
+  });
+}
+
+/**
+ * The rows of a statement in `tx`: sent to its driver transaction when it has one (an import's,
+ * see withDriverTransaction in adapters.ts), else through Prisma. Either way the values are read
+ * with Number/String/timestamp: the driver gives SQLite's integers as text.
+ */
+export function txRows<T = Record<string, unknown>>(tx: Tx, query: Prisma.Sql): Promise<T[]> {
+  const driver = driverTransactionOf(tx);
+  return driver ? driverRows<T>(driver, query) : tx.$queryRaw<T[]>(query);
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AssociationAction } from '../db/generated/sqlite/enums.js';
 import { Prisma, provider, type Tx } from '../db/index.js';
+import { txRows } from '../db/reader.js';
 import { encodeGlobalId } from '../services/ids.js';
 import type { Viewer } from '../services/viewer.js';
 
@@ -153,20 +154,20 @@ async function insertEvents(tx: Tx, viewer: Viewer, rows: readonly EventRow[], a
     const column = <I extends number>(i: I) => chunk.map((row) => row[i]);
     const returned =
       provider === 'postgresql'
-        ? await tx.$queryRaw<{ id: number; action: AssociationAction }[]>`
+        ? await txRows<{ id: number | bigint | string; action: AssociationAction }>(tx, Prisma.sql`
             INSERT INTO "AssociationEvent" ("workspaceId", "action", "labelId", "labelKey", "associationId", "firstRecordId", "secondRecordId", "actorId", "payload", "at")
             SELECT ${viewer.workspaceId}::int, e."action"::"AssociationAction", e."labelId", e."labelKey", e."associationId", e."firstRecordId", e."secondRecordId",
               ${viewer.userId}::int, e."payload", ${at}::timestamp(3)
             FROM unnest(${column(0)}::text[], ${column(1)}::int[], ${column(2)}::text[], ${column(3)}::int[], ${column(4)}::int[], ${column(5)}::int[], ${column(6)}::text[])
               WITH ORDINALITY AS e("action", "labelId", "labelKey", "associationId", "firstRecordId", "secondRecordId", "payload", "n")
             ORDER BY e."n"
-            RETURNING "id", "action"::text AS "action"`
-        : await tx.$queryRaw<{ id: number | bigint; action: AssociationAction }[]>`
+            RETURNING "id", "action"::text AS "action"`)
+        : await txRows<{ id: number | bigint | string; action: AssociationAction }>(tx, Prisma.sql`
             INSERT INTO "AssociationEvent" ("workspaceId", "action", "labelId", "labelKey", "associationId", "firstRecordId", "secondRecordId", "actorId", "payload", "at")
             SELECT ${viewer.workspaceId}, e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4, e.value ->> 5, ${viewer.userId}, e.value ->> 6, ${at}
             FROM json_each(${JSON.stringify(chunk)}) e
             ORDER BY e.key
-            RETURNING "id", "action"`;
+            RETURNING "id", "action"`);
     for (const row of returned) written.push({ id: Number(row.id), action: row.action });
   }
   return written.sort((x, y) => x.id - y.id);

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { withDriverTransaction } from '../db/adapters.js';
 import { Prisma, prisma, provider, type Tx } from '../db/index.js';
-import { inTexts } from '../db/reader.js';
+import { inTexts, txRows } from '../db/reader.js';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { ASSOCIATION_COLUMNS } from './export.js';
 import { decodeGlobalId } from './ids.js';
@@ -107,7 +108,17 @@ class Rollback extends Error {}
  * linkRecords takes it), no time limit but the statements', and committed events announced.
  */
 function importTransaction<T>(workspaceId: number, lock: boolean, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return (lock ? lockedTransaction : feedTransaction)(workspaceId, fn, { timeout: TRANSACTION_TIMEOUT, maxWait: 60_000 });
+  // Its batch statements go to the driver transaction (withDriverTransaction, db/adapters.ts).
+  return withDriverTransaction((bind) =>
+    (lock ? lockedTransaction : feedTransaction)(
+      workspaceId,
+      (tx) => {
+        bind(tx);
+        return fn(tx);
+      },
+      { timeout: TRANSACTION_TIMEOUT, maxWait: 60_000 },
+    ),
+  );
 }
 
 type Reject = (row: number, column: string | null, error: DomainError) => void;
@@ -326,9 +337,9 @@ export function importAssociations(options: ImportOptions): Promise<ImportSummar
       // One statement per object: the records the viewer can see with these values.
       const found = new Map<ObjectRef, Map<string, number>>();
       for (const [object, values] of wanted) {
-        const records = await tx.$queryRaw<{ id: number | bigint; uniqueValue: string }[]>`
+        const records = await txRows<{ id: number | bigint | string; uniqueValue: string }>(tx, Prisma.sql`
           SELECT r."id", r."uniqueValue" FROM "Record" r
-          WHERE r."objectId" = ${object.id} AND ${inTexts(provider, Prisma.sql`r."uniqueValue"`, [...values])} AND ${visibleRecordSql(viewer, 'r')}`;
+          WHERE r."objectId" = ${object.id} AND ${inTexts(provider, Prisma.sql`r."uniqueValue"`, [...values])} AND ${visibleRecordSql(viewer, 'r')}`);
         found.set(object, new Map(records.map((record) => [record.uniqueValue, Number(record.id)])));
       }
 

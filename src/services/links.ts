@@ -1,6 +1,6 @@
 import type { Association, AssociationLabel, ObjectModel } from '../db/generated/sqlite/client.js';
 import { Prisma, provider, type Tx } from '../db/index.js';
-import { inIds, inTexts, timestamp } from '../db/reader.js';
+import { inIds, inTexts, timestamp, txRows } from '../db/reader.js';
 import { recordEvents, type AssociationSnapshot, type FeedEvent } from '../feed/events.js';
 import { DomainError, LimitExceededError, NotFoundError, ObjectMismatchError, ValidationError, atIndex } from './errors.js';
 import { LinkUsage, type LinkLabel, type TallySide, type WorkspaceLimits } from './link-rules.js';
@@ -306,19 +306,19 @@ async function insertAssociations(tx: Tx, viewer: Viewer, pairs: readonly LinkPa
     const chunk = pairs.slice(start, start + INSERT_CHUNK);
     const rows =
       provider === 'postgresql'
-        ? await tx.$queryRaw<Record<string, unknown>[]>`
+        ? await txRows(tx, Prisma.sql`
             INSERT INTO "Association" ("workspaceId", "labelId", "firstRecordId", "secondRecordId", "createdAt", "createdById")
             SELECT ${viewer.workspaceId}::int, k."labelId", k."firstRecordId", k."secondRecordId", ${createdAt}::timestamp(3), ${viewer.userId}::int
             FROM unnest(${chunk.map((pair) => pair.label.id)}::int[], ${chunk.map((pair) => pair.first.id)}::int[], ${chunk.map((pair) => pair.second.id)}::int[])
               WITH ORDINALITY AS k("labelId", "firstRecordId", "secondRecordId", "n")
             ORDER BY k."n"
-            RETURNING "id", "labelId", "firstRecordId", "secondRecordId"`
-        : await tx.$queryRaw<Record<string, unknown>[]>`
+            RETURNING "id", "labelId", "firstRecordId", "secondRecordId"`)
+        : await txRows(tx, Prisma.sql`
             INSERT INTO "Association" ("workspaceId", "labelId", "firstRecordId", "secondRecordId", "createdAt", "createdById")
             SELECT ${viewer.workspaceId}, json_extract(k.value, '$[0]'), json_extract(k.value, '$[1]'), json_extract(k.value, '$[2]'), ${createdAt}, ${viewer.userId}
             FROM json_each(${JSON.stringify(chunk.map((pair) => [pair.label.id, pair.first.id, pair.second.id]))}) k
             ORDER BY k.key
-            RETURNING "id", "labelId", "firstRecordId", "secondRecordId"`;
+            RETURNING "id", "labelId", "firstRecordId", "secondRecordId"`);
     for (const row of rows) {
       const association: Association = {
         id: Number(row.id),
@@ -338,7 +338,7 @@ async function insertAssociations(tx: Tx, viewer: Viewer, pairs: readonly LinkPa
 /** The workspace's limits and the labels of `keys` that exist in it, by key: one statement. */
 async function readLabels(tx: Tx, viewer: Viewer, keys: readonly string[]): Promise<{ limits: WorkspaceLimits; labels: Map<string, LinkLabel> }> {
   const keyFilter = inTexts(provider, Prisma.sql`l."key"`, keys);
-  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+  const rows = await txRows(tx, Prisma.sql`
     SELECT w."maxRecordsPerLabel", w."maxAssociationsPerContact",
       l."id", l."key", l."type", l."cardinality", l."firstObjectId", l."secondObjectId", l."firstLabel", l."secondLabel",
       l."maxSecondPerFirst", l."maxFirstPerSecond", fo."key" AS "firstObjectKey", so."key" AS "secondObjectKey"
@@ -346,7 +346,7 @@ async function readLabels(tx: Tx, viewer: Viewer, keys: readonly string[]): Prom
     LEFT JOIN "AssociationLabel" l ON l."workspaceId" = w."id" AND ${keyFilter}
     LEFT JOIN "Object" fo ON fo."id" = l."firstObjectId"
     LEFT JOIN "Object" so ON so."id" = l."secondObjectId"
-    WHERE w."id" = ${viewer.workspaceId}`;
+    WHERE w."id" = ${viewer.workspaceId}`);
   if (rows.length === 0) throw new Error(`Workspace ${viewer.workspaceId} does not exist.`);
   const limits = { maxRecordsPerLabel: Number(rows[0]!.maxRecordsPerLabel), maxAssociationsPerContact: Number(rows[0]!.maxAssociationsPerContact) };
   const labels = new Map<string, LinkLabel>();
@@ -375,9 +375,9 @@ async function readLabels(tx: Tx, viewer: Viewer, keys: readonly string[]): Prom
 async function readRecords(tx: Tx, viewer: Viewer, ids: readonly number[]): Promise<Map<number, LinkRecord>> {
   const records = new Map<number, LinkRecord>();
   if (ids.length === 0) return records;
-  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+  const rows = await txRows(tx, Prisma.sql`
     SELECT r."id", r."objectId", r."displayName" FROM "Record" r
-    WHERE ${inIds(provider, Prisma.sql`r."id"`, ids)} AND ${visibleRecordSql(viewer, 'r')}`;
+    WHERE ${inIds(provider, Prisma.sql`r."id"`, ids)} AND ${visibleRecordSql(viewer, 'r')}`);
   for (const row of rows) {
     records.set(Number(row.id), { id: Number(row.id), objectId: Number(row.objectId), displayName: String(row.displayName) });
   }
@@ -394,16 +394,16 @@ async function readExisting(tx: Tx, pairs: readonly LinkPair[]): Promise<Map<str
   const secondIds = unique.map((pair) => pair.second.id);
   const rows =
     provider === 'postgresql'
-      ? await tx.$queryRaw<Record<string, unknown>[]>`
+      ? await txRows(tx, Prisma.sql`
           SELECT a."id", a."workspaceId", a."labelId", a."firstRecordId", a."secondRecordId", a."createdAt", a."createdById"
           FROM unnest(${labelIds}::int[], ${firstIds}::int[], ${secondIds}::int[]) AS k("labelId", "firstRecordId", "secondRecordId")
-          JOIN "Association" a ON a."labelId" = k."labelId" AND a."firstRecordId" = k."firstRecordId" AND a."secondRecordId" = k."secondRecordId"`
-      : await tx.$queryRaw<Record<string, unknown>[]>`
+          JOIN "Association" a ON a."labelId" = k."labelId" AND a."firstRecordId" = k."firstRecordId" AND a."secondRecordId" = k."secondRecordId"`)
+      : await txRows(tx, Prisma.sql`
           SELECT a."id", a."workspaceId", a."labelId", a."firstRecordId", a."secondRecordId", a."createdAt", a."createdById"
           FROM json_each(${JSON.stringify(unique.map((pair) => [pair.label.id, pair.first.id, pair.second.id]))}) k
           CROSS JOIN "Association" a
           WHERE a."labelId" = json_extract(k.value, '$[0]') AND a."firstRecordId" = json_extract(k.value, '$[1]')
-            AND a."secondRecordId" = json_extract(k.value, '$[2]')`;
+            AND a."secondRecordId" = json_extract(k.value, '$[2]')`);
   for (const row of rows) {
     const association: Association = {
       id: Number(row.id),
@@ -452,12 +452,12 @@ async function readUsage(tx: Tx, usage: LinkUsage, pairs: readonly LinkPair[]): 
           FROM json_each(${JSON.stringify(keys)}) k
           CROSS JOIN "RecordLabelTally" t
           WHERE t."labelId" = json_extract(k.value, '$[0]') AND t."recordId" = json_extract(k.value, '$[1]') AND t."side" IN (0, 1, 2)`;
-  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+  const rows = await txRows(tx, Prisma.sql`
     ${recordTallies}
     UNION ALL
     SELECT 2, "labelId", 0, 0, "records" FROM "LabelTally" WHERE ${inIds(provider, Prisma.sql`"labelId"`, [...labelIds])}
     UNION ALL
-    SELECT 3, 0, "recordId", 0, "associations" FROM "ContactTally" WHERE ${inIds(provider, Prisma.sql`"recordId"`, contacts)}`;
+    SELECT 3, 0, "recordId", 0, "associations" FROM "ContactTally" WHERE ${inIds(provider, Prisma.sql`"recordId"`, contacts)}`);
   for (const row of rows) {
     const n = Number(row.n);
     switch (Number(row.kind)) {
