@@ -28,6 +28,8 @@ const BURST_CONTACTS = 20;
 const BURST_DEGREE = 10;
 /** Open subscriptions. */
 const SUBSCRIBERS = 1_000;
+/** Record pages: one subscriber per record; the measured writes land on some of those records. */
+const PAGES = SUBSCRIBERS;
 /** Subscriptions opened at a time. */
 const OPENING = 50;
 /** How long arrivals may stall before what is missing is counted as missing. */
@@ -38,6 +40,7 @@ const CONFIGURATIONS = [
   { name: 'no feed', endpoint: false, subscribers: 'none' },
   { name: 'one endpoint', endpoint: true, subscribers: 'none' },
   { name: `one endpoint, ${SUBSCRIBERS.toLocaleString('en')} subscribers to another record`, endpoint: true, subscribers: 'filtered' },
+  { name: `one endpoint, ${PAGES.toLocaleString('en')} record pages`, endpoint: true, subscribers: 'pages' },
   { name: `one endpoint, ${SUBSCRIBERS.toLocaleString('en')} subscribers to every event`, endpoint: true, subscribers: 'unfiltered' },
   // Again, to show how far the machine's pace drifted meanwhile: the ratios are against the mean of both.
   { name: 'no feed, again', endpoint: false, subscribers: 'none' },
@@ -98,9 +101,9 @@ export interface FeedReport {
   /** Per configuration with the feed: the events made while measured, and what arrived of them. */
   withFeed: {
     name: string;
-    unfiltered: boolean;
+    subscribers: 'filtered' | 'pages' | 'unfiltered' | 'none';
     events: number;
-    /** Subscribers that had every event (unfiltered) or none (filtered: none was theirs). */
+    /** Subscribers that had every event (unfiltered), those of their record (pages) or none (filtered: none was theirs). */
     subscribersRight: number;
     webhooksReceived: number;
     /** Seconds after the last run until every subscriber and the endpoint had every event (or arrivals stalled). */
@@ -425,8 +428,13 @@ async function openSubscribers(url: string, apiKey: string, count: number, recor
   return subscribers;
 }
 
-/** Events of each record (both sides), as the API counts them, in one request. */
+/** Events of each record (both sides), as the API counts them: 20 records a request (aliases are limited). */
 async function eventCounts(url: string, apiKey: string, recordIds: string[]): Promise<number[]> {
+  if (recordIds.length > 20) {
+    const counts: number[] = [];
+    for (let i = 0; i < recordIds.length; i += 20) counts.push(...(await eventCounts(url, apiKey, recordIds.slice(i, i + 20))));
+    return counts;
+  }
   const fields = recordIds.map((_, i) => `r${i}: record(id: $r${i}) { associationEvents(first: 1) { totalCount } }`);
   const data = await graphql<Record<string, { associationEvents: { totalCount: number } }>>(
     url,
@@ -517,6 +525,12 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
   // more that record-filtered subscribers follow, linked by nothing measured.
   const contacts = await newContacts(url, key, BURST_CONTACTS + 1);
   const followed = contacts.pop()!;
+  /**
+   * Record pages: one subscriber to each of M1's pair, the ring's contacts and enough other new
+   * contacts to make PAGES, so that each measured event goes to the two pages of its records.
+   */
+  const pageRecords = [...options.quietContactIds, ...contacts];
+  pageRecords.push(...(await newContacts(url, key, PAGES - pageRecords.length)));
   const pairs: [string, string][] = [];
   for (let step = 1; step <= BURST_DEGREE / 2; step += 1) {
     contacts.forEach((contact, i) => pairs.push([contact, contacts[(i + step) % contacts.length]!]));
@@ -537,6 +551,21 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
       __typename ... on Error { code message } } }`, { id: endpointId, enabled });
   const received = () => new Set(receiver.arrivals.map((arrival) => arrival.id)).size;
   const counted = () => sum(subscribers.map((subscriber) => subscriber.count));
+  /** Opens one subscriber per page record; each is listening once its stream has begun. */
+  const subscribePages = async () => {
+    const started = performance.now();
+    const pages = pageRecords.map(() => new Subscriber());
+    for (let i = 0; i < pages.length; i += OPENING) {
+      await Promise.all(pages.slice(i, i + OPENING).map((subscriber, j) => subscriber.open(url, key, pageRecords[i + j])));
+    }
+    subscribers.push(...pages);
+    log(`feed: ${pages.length} record pages subscribed after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  };
+  /** Events of each page record, both of M1's pair counted by its second. */
+  const pageEvents = async () => {
+    const counts = await eventCounts(url, key, pageRecords.slice(1));
+    return [counts[0]!, ...counts];
+  };
   /**
    * Opens the subscribers, to every event or to those of one record, and makes one round of
    * events that each must get: all of them listen.
@@ -635,29 +664,36 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
     for (const configuration of CONFIGURATIONS) {
       const { name, endpoint } = configuration;
       const unfiltered = configuration.subscribers === 'unfiltered';
-      if (configuration.subscribers !== 'none') await subscribe(unfiltered ? undefined : followed);
+      const pages = configuration.subscribers === 'pages';
+      if (pages) await subscribePages();
+      else if (configuration.subscribers !== 'none') await subscribe(unfiltered ? undefined : followed);
       for (const subscriber of subscribers) subscriber.reset(false);
       receiver.arrivals.length = 0;
       if (endpoint) await setEnabled(true);
+      const pagesBefore = pages ? await pageEvents() : [];
       const before = await madeEvents();
       runs.push([await options.measureM1(`M1 link + unlink, ${name}`), await m1Ring(name)]);
       const measured = performance.now();
       const events = (await madeEvents()) - before;
+      // What each subscriber should get: every event, its page record's, or none.
+      const pagesAfter = pages ? await pageEvents() : [];
+      const expected = subscribers.map((_, i) => (unfiltered ? events : pages ? pagesAfter[i]! - pagesBefore[i]! : 0));
       if (endpoint) {
         await settle(
-          () => received() >= events && (!unfiltered || subscribers.every((subscriber) => subscriber.count >= events)),
+          () => received() >= events && subscribers.every((subscriber, i) => subscriber.count >= expected[i]!),
           () => counted() + receiver.arrivals.length,
         );
         const drainSeconds = rounded((performance.now() - measured) / 1000);
-        const subscribersRight = subscribers.filter((subscriber) => subscriber.count === (unfiltered ? events : 0) && !subscriber.ended).length;
+        const subscribersRight = subscribers.filter((subscriber, i) => subscriber.count === expected[i] && !subscriber.ended).length;
         const webhooksReceived = received();
         duplicates += receiver.arrivals.length - webhooksReceived;
         delivered += webhooksReceived;
         missing += Math.max(0, events - webhooksReceived);
-        withFeed.push({ name, unfiltered, events, subscribersRight, webhooksReceived, drainSeconds });
+        withFeed.push({ name, subscribers: configuration.subscribers, events, subscribersRight, webhooksReceived, drainSeconds });
+        const right = unfiltered ? 'every one' : pages ? 'those of their record' : 'none, rightly';
         log(
           `feed: ${events} events made with ${name}; the endpoint had ${webhooksReceived}` +
-            (subscribers.length ? ` and ${subscribersRight} of ${SUBSCRIBERS} subscribers had ${unfiltered ? 'every one' : 'none, rightly'}` : '') +
+            (subscribers.length ? ` and ${subscribersRight} of ${subscribers.length} subscribers had ${right}` : '') +
             ` ${drainSeconds} s after the last run`,
         );
         await setEnabled(false);
@@ -724,7 +760,9 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
       'subscribers that got every event once, in order. The endpoint is disabled meanwhile.',
     '- **Write path**: requests/s with no subscriber and no enabled endpoint, then with the endpoint enabled (its receiver answering), ' +
       `then with ${SUBSCRIBERS.toLocaleString('en')} subscribers too: each to one record (\`recordId\`) that nothing measured links (each ` +
-      'event goes to none of them), then to every event (each event goes to all of them), and last with no feed again. Each is measured ' +
+      `event goes to none of them); then ${PAGES.toLocaleString('en')} record pages, a subscriber to each of ${PAGES.toLocaleString('en')} contacts (\`recordId\`), ` +
+      'among them every contact the measured requests link (each event goes to the two pages of its records, as when the records ' +
+      'people have open are the ones being linked); then to every event (each event goes to all of them), and last with no feed again. Each is measured ' +
       'like M1 (the same connections, warm-up and duration), one after the other on the same server; "% of no feed" is against the mean ' +
       'of the first and the last. M1 as above races its connections on one pair, so most of its ' +
       'requests change nothing and make no event; the second row gives each connection a pair of its own, so that every request makes ' +
@@ -760,9 +798,10 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
         (run) =>
           `With ${run.name}, the runs made ${run.events.toLocaleString('en')} events; the endpoint had received ` +
           `${run.webhooksReceived.toLocaleString('en')} webhooks ${run.drainSeconds} s after the last run` +
-          (run.name.includes('subscribers')
-            ? `, and ${run.subscribersRight.toLocaleString('en')} subscribers had ${run.unfiltered ? 'every event' : 'none (none was theirs)'}.`
-            : '.'),
+          (run.subscribers === 'none'
+            ? '.'
+            : `, and ${run.subscribersRight.toLocaleString('en')} of ${(run.subscribers === 'pages' ? PAGES : SUBSCRIBERS).toLocaleString('en')} ` +
+              `subscribers had ${{ unfiltered: 'every event', pages: 'every event of their record', filtered: 'none (none was theirs)' }[run.subscribers]}.`),
       ),
       '',
     );
