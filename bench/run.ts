@@ -11,11 +11,14 @@
  * With `--import`, runs only the import and export section (bench/import.ts) at each size of
  * `--import-rows` (rows of the imported file, comma-separated) and adds or replaces that section in
  * the report, leaving the rest of it as it is. With `--feed`, likewise for the change feed's
- * section alone (bench/feed.ts), on a server at N that has run nothing before it.
+ * section alone (bench/feed.ts), on a server at N that has run nothing before it. With `--explore`,
+ * only Q4 and Q5 at N and 10·N (both seeded and warmed up as in the full run) and replaces only
+ * those rows of each database's scale-flatness table, with a note saying so.
  *
  *   npm run bench -- [--n 50000] [--factor 10] [--duration 10] [--connections 16] [--only sqlite|postgresql] [--out FILE]
  *   npm run bench -- --import [--import-rows 100000,1000000] [--only sqlite|postgresql] [--out FILE]
  *   npm run bench -- --feed [--n 50000] [--duration 10] [--connections 16] [--only sqlite|postgresql] [--out FILE]
+ *   npm run bench -- --explore [--n 50000] [--factor 10] [--duration 10] [--connections 16] [--only sqlite|postgresql] [--out FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -42,6 +45,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'docs/benchmarks.md' },
     import: { type: 'boolean', default: false },
     feed: { type: 'boolean', default: false },
+    explore: { type: 'boolean', default: false },
     'import-rows': { type: 'string', default: '100000,1000000' },
   },
 });
@@ -204,46 +208,85 @@ async function shapeLimits(url: string, apiKey: string) {
 
 /** What the exploration reads (Q4, Q5) start from, found through the API on each data set. */
 interface Targets {
-  /** A contact 3 or 4 hops from the typical contact. */
-  farContactId: string;
+  /** A contact exactly 3 hops from the typical contact, with no more links than it. */
+  threeHopsId: string;
+  /** A contact exactly 4 hops from it, with no more links than it. */
+  fourHopsId: string;
   /** A contact with no links: no path within 6 hops. */
   isolatedContactId: string;
 }
 
+/**
+ * The path reads' ends. Q5 compares the same distance at N and 10·N (the first contact 3 or more
+ * hops away, in id order, was 3 hops away at N and 4 at 10·N), and between contacts as linked as
+ * the typical one, not hubs: most contacts are 4 or 5 hops from it, and those 3 hops away are
+ * mostly hubs. Candidates come from the typical contact's neighbourhood (its nodes 3 hops out,
+ * then their neighbours), in its order; a neighbourhood reads a record's first links only, so
+ * each candidate's distance is checked with path, which is exact.
+ */
 async function explorationTargets(url: string, seeded: Seeded): Promise<Targets> {
-  let far: string | undefined;
-  let isolated: string | undefined;
-  let after: string | null = null;
-  while (!far || !isolated) {
-    const { data } = (await once(url, seeded.adminApiKey, `query ($after: String) { records(objectKey: "contact", first: 100, after: $after) {
-      pageInfo { endCursor hasNextPage } edges { node { id associations(first: 1) { totalCount } } } } }`, { after })) as {
-      data: { records: { pageInfo: { endCursor: string; hasNextPage: boolean }; edges: { node: { id: string; associations: { totalCount: number } } }[] } };
-    };
-    for (const { node } of data.records.edges) {
-      if (node.associations.totalCount === 0) isolated ??= node.id;
-      else if (!far && node.id !== seeded.typicalContactId) {
-        const found = await once(url, seeded.adminApiKey, 'query ($from: ID!, $to: ID!) { path(from: $from, to: $to, maxHops: 4) { length } }', {
-          from: seeded.typicalContactId,
-          to: node.id,
-        });
-        const length = (found.data as unknown as { path: { length: number } | null }).path?.length ?? 0;
-        if (length >= 3) far = node.id;
+  const ask = async <T>(query: string, variables: object) => (await once(url, seeded.adminApiKey, query, variables)).data as unknown as T;
+  type Node = { distance: number; record: { id: string; object: { key: string } } };
+  const around = async (id: string, depth: number) =>
+    (
+      await ask<{ record: { neighborhood: { nodes: Node[] } } }>(
+        'query ($id: ID!, $depth: Int) { record(id: $id) { neighborhood(depth: $depth, limit: 1000) { nodes { distance record { id object { key } } } } } }',
+        { id, depth },
+      )
+    ).record.neighborhood.nodes.filter((node) => node.distance === depth);
+  const links = async (id: string) =>
+    (await ask<{ record: { associations: { totalCount: number } } }>('query ($id: ID!) { record(id: $id) { associations(first: 1) { totalCount } } }', { id }))
+      .record.associations.totalCount;
+  const hops = async (id: string) =>
+    (
+      await ask<{ path: { length: number } | null }>('query ($from: ID!, $to: ID!) { path(from: $from, to: $to, maxHops: 4) { length } }', {
+        from: seeded.typicalContactId,
+        to: id,
+      })
+    ).path?.length;
+  const most = await links(seeded.typicalContactId);
+  const fits = async (node: Node, distance: number) =>
+    node.record.object.key === 'contact' && (await links(node.record.id)) <= most && (await hops(node.record.id)) === distance;
+  const far = await around(seeded.typicalContactId, 3);
+  let three: string | undefined;
+  let four: string | undefined;
+  for (const node of far) {
+    if (!three && (await fits(node, 3))) three = node.record.id;
+    if (four || (await hops(node.record.id)) !== 3) continue;
+    for (const next of await around(node.record.id, 1)) {
+      if (await fits(next, 4)) {
+        four = next.record.id;
+        break;
       }
     }
-    if (!data.records.pageInfo.hasNextPage) break;
-    after = data.records.pageInfo.endCursor;
+    if (three && four) break;
   }
-  if (!far || !isolated) throw new Error('no contact 3–4 hops from the typical one, or none without links');
-  return { farContactId: far, isolatedContactId: isolated };
+  let isolated: string | undefined;
+  for (let after: string | null = null; !isolated; ) {
+    type Page = { records: { pageInfo: { endCursor: string; hasNextPage: boolean }; edges: { node: { id: string; associations: { totalCount: number } } }[] } };
+    const { records }: Page = await ask<Page>(
+      `query ($after: String) { records(objectKey: "contact", first: 100, after: $after) {
+        pageInfo { endCursor hasNextPage } edges { node { id associations(first: 1) { totalCount } } } } }`,
+      { after },
+    );
+    isolated = records.edges.find(({ node }) => node.associations.totalCount === 0)?.node.id;
+    if (!records.pageInfo.hasNextPage) break;
+    after = records.pageInfo.endCursor;
+  }
+  if (!three || !four || !isolated) throw new Error('no contact exactly 3 or 4 hops from the typical one and as linked as it, or none without links');
+  log(`Q5 ends: typical contact ${seeded.typicalContactId}, 3 hops ${three}, 4 hops ${four}, no links ${isolated}`);
+  return { threeHopsId: three, fourHopsId: four, isolatedContactId: isolated };
 }
 
 /** The exploration operations, on one data set. */
 function explorations(seeded: Seeded, targets: Targets): [string, { query: string; variables: object }][] {
+  const from = seeded.typicalContactId;
   return [
     ['Q4 neighbourhood, depth 2, typical contact', { query: Q4, variables: { id: seeded.typicalContactId } }],
     ['Q4 neighbourhood, depth 2, busiest contact', { query: Q4, variables: { id: seeded.hubContactId } }],
-    ['Q5 path, 3–4 hops', { query: Q5, variables: { from: seeded.typicalContactId, to: targets.farContactId } }],
-    ['Q5 path, none within 6', { query: Q5, variables: { from: seeded.typicalContactId, to: targets.isolatedContactId } }],
+    ['Q5 path, 3 hops', { query: Q5, variables: { from, to: targets.threeHopsId } }],
+    ['Q5 path, 4 hops', { query: Q5, variables: { from, to: targets.fourHopsId } }],
+    ['Q5 path, none within 6', { query: Q5, variables: { from, to: targets.isolatedContactId } }],
   ];
 }
 
@@ -294,6 +337,13 @@ async function seed(url: string, n: number): Promise<Seeded> {
   return JSON.parse(stdout) as Seeded;
 }
 
+/** One operation at N and at FACTOR·N, measured back to back. */
+interface Flat {
+  name: string;
+  atN: Measured;
+  at10N: Measured;
+}
+
 interface DatabaseReport {
   kind: string;
   seeded: Seeded;
@@ -301,7 +351,7 @@ interface DatabaseReport {
   bigSeedSeconds: number;
   results: Measured[];
   baseline: Measured;
-  flat: { name: string; atN: Measured; at10N: Measured }[];
+  flat: Flat[];
   feed: FeedReport;
 }
 
@@ -311,6 +361,34 @@ async function sameAnswer(relateUrl: string, apiKey: string, baselineUrl: string
   const baseline = (await (await fetch(baselineUrl, { method: 'POST', body: '{}' })).json()) as { data: unknown };
   if (!isDeepStrictEqual(relate.data, baseline.data)) throw new Error('the baseline answers Q2 differently from Relate');
   log('baseline answers Q2 exactly as Relate does');
+}
+
+/** An operation measured at both sizes: its name, and its request on one data set. */
+type Operation = [string, (s: Seeded, targets: Targets) => { query: string; variables: object }];
+
+/** The exploration operations (Q4, Q5) as operations on either data set. */
+const explorationOperations = (): Operation[] =>
+  explorations({} as Seeded, {} as Targets).map(([name], index) => [name, (s, t) => explorations(s, t)[index]![1]]);
+
+/** A server up, warmed up, on one seeded data set. */
+interface Running {
+  endpoint: string;
+  seeded: Seeded;
+  targets: Targets;
+}
+
+/**
+ * Scale flatness: both sizes stay up, and each operation is measured at N and at 10·N back to
+ * back, so the two runs share the machine's conditions.
+ */
+async function backToBack(ops: Operation[], small: Running, big: Running): Promise<Flat[]> {
+  const flat: Flat[] = [];
+  for (const [name, operation] of ops) {
+    const atN = await measure(`${name} at N`, small.endpoint, small.seeded.adminApiKey, [operation(small.seeded, small.targets)]);
+    const at10N = await measure(`${name} at ${FACTOR}·N`, big.endpoint, big.seeded.adminApiKey, [operation(big.seeded, big.targets)]);
+    flat.push({ name, atN, at10N });
+  }
+  return flat;
 }
 
 async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseReport> {
@@ -367,8 +445,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
       base.kill('SIGTERM');
     }
 
-    // Scale flatness: both sizes stay up, and each operation is measured at N and at 10·N back to
-    // back, so the two runs share the machine's conditions.
+    // Scale flatness (backToBack).
     const flat: DatabaseReport['flat'] = [];
     let bigSeedSeconds = 0;
     if (FACTOR > 1) {
@@ -384,21 +461,15 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
       await warmUp(server10.endpoint, bigSeeded, bigTargets);
       const ofHub = (s: Seeded) => ({ id: s.hubContactId });
       const none = () => ({});
-      const ops: [string, (s: Seeded, targets: Targets) => { query: string; variables: object }][] = [
+      const ops: Operation[] = [
         ['Q1 record page', (s) => ({ query: Q1, variables: ofHub(s) })],
         ['Q2 list page', () => ({ query: Q2, variables: none() })],
         ['Q3 two hops', (s) => ({ query: Q3, variables: ofHub(s) })],
         ['L1 workspace limit usage', () => ({ query: L1, variables: none() })],
         ['L2 list page limit usage', () => ({ query: L2, variables: none() })],
-        ...explorations(seeded, targets).map(
-          ([name], index) => [name, (s: Seeded, t: Targets) => explorations(s, t)[index]![1]] as [string, (s: Seeded, t: Targets) => { query: string; variables: object }],
-        ),
+        ...explorationOperations(),
       ];
-      for (const [name, operation] of ops) {
-        const atN = await measure(`${name} at N`, server.endpoint, admin, [operation(seeded, targets)]);
-        const at10N = await measure(`${name} at ${FACTOR}·N`, server10.endpoint, bigSeeded.adminApiKey, [operation(bigSeeded, bigTargets)]);
-        flat.push({ name, atN, at10N });
-      }
+      flat.push(...(await backToBack(ops, { endpoint: server.endpoint, seeded, targets }, { endpoint: server10.endpoint, seeded: bigSeeded, targets: bigTargets })));
     }
     // Last, so that nothing it leaves (its contacts, events and webhook deliveries) is in the figures above.
     const feed = await benchFeed({
@@ -417,6 +488,21 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
   }
 }
 
+/** The exploration operations in the report's list of operations (`--explore` replaces these lines too). */
+const EXPLORATION_ITEMS = [
+  '- **Q4 neighbourhood**: `neighborhood(depth: 2, limit: 200)` with each node\'s record (id, name, object) and each edge\'s label and records (what the explorer page draws), of a typical contact and of the busiest one.',
+  `- **Q5 path**: \`path(maxHops: 6)\` with its records and associations, from the typical contact to a contact exactly 3 hops away and to one exactly 4 hops away, each with no more links than the typical contact (found through the API when the data is seeded, so that each row compares the same distance at N and ${FACTOR}·N), and to a contact with no links (no path within 6).`,
+];
+
+const flatHeader = () => [
+  `| operation | req/s at N | req/s at ${FACTOR}·N | p50 / p99 at N (ms) | p50 / p99 at ${FACTOR}·N (ms) | mean at N (ms) | mean at ${FACTOR}·N (ms) | statements at N / ${FACTOR}·N | ratio |`,
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+];
+
+const flatRow = (f: Flat) =>
+  `| ${f.name} | ${f.atN.rps.toFixed(0)} | ${f.at10N.rps.toFixed(0)} | ${f.atN.p50} / ${f.atN.p99} | ${f.at10N.p50} / ${f.at10N.p99} | ` +
+  `${f.atN.mean.toFixed(1)} | ${f.at10N.mean.toFixed(1)} | ${f.atN.statements} / ${f.at10N.statements} | ${(f.at10N.mean / f.atN.mean).toFixed(2)} |`;
+
 function report(reports: DatabaseReport[]): string {
   const lines = [
     '# Benchmarks',
@@ -433,8 +519,7 @@ function report(reports: DatabaseReport[]): string {
     '- **M1**: `linkRecords` then `unlinkRecords` of the same pair (each request counted).',
     '- **L1 workspace limit usage**: `Workspace.limitUsage(first: 20)` with each entry\'s label, objects and record, with per-label limits set on `decision_maker` (both directions) and `buyer` (500 each).',
     '- **L2 list page limit usage**: 50 contacts, each with `limitUsage` (its contact associations and its labels\' own limits).',
-    '- **Q4 neighbourhood**: `neighborhood(depth: 2, limit: 200)` with each node\'s record (id, name, object) and each edge\'s label and records (what the explorer page draws), of a typical contact and of the busiest one.',
-    '- **Q5 path**: `path(maxHops: 6)` with its records and associations, from the typical contact to a contact 3–4 hops away (found through the API when the data is seeded), and to a contact with no links (no path within 6).',
+    ...EXPLORATION_ITEMS,
     '- **restricted user**: a USER with ASSIGNED access to contacts (owns every tenth) and NONE to deals.',
     '- **SQL statements** per request include the one that authenticates the key, measured after the warm-up (objects and labels are then cached per worker until a schema change).',
     '- **Change feed**: webhooks, subscriptions and what they cost the write path, at N (its own section below).',
@@ -462,13 +547,8 @@ function report(reports: DatabaseReport[]): string {
           `(${FACTOR}·N seeded in ${r.bigSeedSeconds.toFixed(0)} s), measured back to back with both servers up. ` +
           'The ratio is of mean latencies (p50 is reported in whole milliseconds).',
         '',
-        `| operation | req/s at N | req/s at ${FACTOR}·N | p50 / p99 at N (ms) | p50 / p99 at ${FACTOR}·N (ms) | mean at N (ms) | mean at ${FACTOR}·N (ms) | statements at N / ${FACTOR}·N | ratio |`,
-        '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-        ...r.flat.map(
-          (f) =>
-            `| ${f.name} | ${f.atN.rps.toFixed(0)} | ${f.at10N.rps.toFixed(0)} | ${f.atN.p50} / ${f.atN.p99} | ${f.at10N.p50} / ${f.at10N.p99} | ` +
-            `${f.atN.mean.toFixed(1)} | ${f.at10N.mean.toFixed(1)} | ${f.atN.statements} / ${f.at10N.statements} | ${(f.at10N.mean / f.atN.mean).toFixed(2)} |`,
-        ),
+        ...flatHeader(),
+        ...r.flat.map(flatRow),
         '',
       );
     }
@@ -503,6 +583,92 @@ async function benchFeedAlone(kind: 'sqlite' | 'postgresql'): Promise<FeedReport
     await server?.stop();
     await db.drop();
   }
+}
+
+interface ExploreReport {
+  name: string;
+  bigSeedSeconds: number;
+  flat: Flat[];
+}
+
+/**
+ * Q4 and Q5 alone at N and FACTOR·N: both sizes seeded, both servers up and warmed up with every
+ * read operation as in the full run, then each exploration row measured back to back.
+ */
+async function benchExploreAlone(kind: 'sqlite' | 'postgresql'): Promise<ExploreReport> {
+  log(`── ${kind}: exploration at N = ${N} and ${FACTOR}·N`);
+  const databases: Awaited<ReturnType<typeof createDatabase>>[] = [];
+  const servers: Awaited<ReturnType<typeof runServer>>[] = [];
+  try {
+    const sets: { url: string; seeded: Seeded; seconds: number }[] = [];
+    for (const n of [N, N * FACTOR]) {
+      const db = await createDatabase(kind);
+      databases.push(db);
+      const started = Date.now();
+      const seeded = await seed(db.url, n);
+      sets.push({ url: db.url, seeded, seconds: (Date.now() - started) / 1000 });
+    }
+    const running: Running[] = [];
+    for (const set of sets) {
+      const server = await runServer(set.url);
+      servers.push(server);
+      await shapeLimits(server.endpoint, set.seeded.adminApiKey);
+      const targets = await explorationTargets(server.endpoint, set.seeded);
+      await warmUp(server.endpoint, set.seeded, targets);
+      running.push({ endpoint: server.endpoint, seeded: set.seeded, targets });
+    }
+    const flat = await backToBack(explorationOperations(), running[0]!, running[1]!);
+    return { name: kind === 'sqlite' ? 'SQLite' : 'PostgreSQL', bigSeedSeconds: sets[1]!.seconds, flat };
+  } finally {
+    for (const server of servers) await server.stop();
+    for (const db of databases) await db.drop();
+  }
+}
+
+const isExplorationRow = (line: string) => /^\| Q[45] /.test(line);
+const EXPLORE_NOTE = 'Q4 and Q5 in the table above were measured apart from the other rows, by ';
+
+/**
+ * The report with the Q4 and Q5 rows of one database's scale-flatness table replaced (where the
+ * old ones were, or at the end of the table), a note under the table saying how they were
+ * measured, and the Q4 and Q5 items of the list of operations describing them; the rest as it is.
+ * A report without that database's section or table gets them, holding only these rows.
+ */
+function replaceExplorationRows(markdown: string, report: ExploreReport, note: string): string {
+  const lines = markdown.replace(/\n+$/, '').split('\n');
+  for (const item of EXPLORATION_ITEMS) {
+    const at = lines.findIndex((line) => line.startsWith(item.slice(0, item.indexOf(':'))));
+    if (at >= 0) lines[at] = item;
+  }
+  const heading = `## ${report.name}`;
+  if (!lines.includes(heading)) {
+    // The databases' sections come before the change feed's and the import's.
+    const next = lines.findIndex((line) => line === FEED_HEADING || line === IMPORT_HEADING);
+    const at = next < 0 ? lines.length : next;
+    lines.splice(at, 0, ...(lines[at - 1] === '' ? [] : ['']), heading, '');
+  }
+  const start = lines.indexOf(heading);
+  let end = lines.findIndex((line, i) => i > start && line.startsWith('## '));
+  if (end < 0) end = lines.length;
+  const section = lines.slice(start, end);
+  const previousNote = section.findIndex((line) => line.startsWith(EXPLORE_NOTE));
+  if (previousNote > 0) section.splice(previousNote - 1, 2); // with the blank line before it
+  const rows = report.flat.map(flatRow);
+  const header = section.findIndex((line) => line.startsWith('| operation | req/s at N |'));
+  if (header < 0) {
+    while (section.at(-1) === '') section.pop();
+    section.push('', ...flatHeader(), ...rows, '', note, '');
+  } else {
+    let tableEnd = header + 2;
+    while (tableEnd < section.length && section[tableEnd]!.startsWith('|')) tableEnd += 1;
+    const table = section.slice(header + 2, tableEnd);
+    const kept = table.filter((line) => !isExplorationRow(line));
+    const first = table.findIndex(isExplorationRow);
+    const at = first < 0 ? kept.length : first;
+    section.splice(header + 2, table.length, ...kept.slice(0, at), ...rows, ...kept.slice(at), '', note);
+  }
+  lines.splice(start, end - start, ...section);
+  return `${lines.join('\n').replace(/\n+$/, '')}\n`;
 }
 
 const kinds: ('sqlite' | 'postgresql')[] = ['sqlite'];
@@ -543,6 +709,21 @@ if (values.import) {
   ];
   writeFileSync(out, replaceSection(previous || '# Benchmarks\n', FEED_HEADING, section));
   process.stdout.write(`${section.join('\n')}\n`);
+} else if (values.explore) {
+  if (!(FACTOR > 1)) throw new Error('--explore compares N with FACTOR·N: --factor must be over 1');
+  const only = values.only ? ` --only ${values.only}` : '';
+  const command = `npm run bench -- --explore --n ${N} --factor ${FACTOR} --duration ${DURATION} --connections ${CONNECTIONS} --workers ${WORKERS}${only}`;
+  let markdown = previous || '# Benchmarks\n';
+  for (const kind of kinds) {
+    if (values.only && values.only !== kind) continue;
+    const result = await benchExploreAlone(kind);
+    const note =
+      `${EXPLORE_NOTE}\`${command}\` on ${new Date().toISOString().slice(0, 10)} (${cpus().length} cores; ` +
+      `${FACTOR}·N seeded in ${result.bigSeedSeconds.toFixed(0)} s): both sizes seeded, both servers warmed up with every read operation, then each row measured at N and ${FACTOR}·N back to back.`;
+    markdown = replaceExplorationRows(markdown, result, note);
+    writeFileSync(out, markdown);
+    process.stdout.write(`## ${result.name}\n\n${[...flatHeader(), ...result.flat.map(flatRow)].join('\n')}\n\n`);
+  }
 } else {
   const reports: DatabaseReport[] = [];
   for (const kind of kinds) if (!values.only || values.only === kind) reports.push(await benchDatabase(kind));
