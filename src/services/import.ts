@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setFlagsFromString } from 'node:v8';
 import { withDriverTransaction } from '../db/adapters.js';
 import { Prisma, prisma, provider, type Tx } from '../db/index.js';
 import { inTexts, txRows } from '../db/reader.js';
@@ -100,6 +101,28 @@ export interface ImportOptions {
 /** A large import runs in one transaction: it may take as long as the file needs. */
 const TRANSACTION_TIMEOUT = 24 * 60 * 60 * 1000;
 
+/**
+ * While an import runs, V8 collects its old space once it has grown by half of what was live
+ * after the last collection. Left to itself, when collecting is cheap (as here: a few
+ * milliseconds, under 1 % of the time) V8 lets old space grow to 4 times what is live: an import
+ * keeps about 26 MB live, but every batch's rows and statements are promoted before they die, so
+ * the heap swung between 26 and 100+ MB and that, not anything kept, made most of the peak RSS
+ * (100,000 rows on SQLite: 279 MB, 203 MB with this, the time within the machine's noise). The
+ * setting is V8's (read after each collection) and is restored when no import is running.
+ */
+const HEAP_GROWING_PERCENT = 50;
+let importsRunning = 0;
+
+function boundHeapGrowth(): () => void {
+  if (importsRunning++ === 0) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--importsRunning === 0) setFlagsFromString('--heap-growing-percent=0');
+  };
+}
+
 /** Thrown to roll back a dry run or an aborted import; never escapes. */
 class Rollback extends Error {}
 
@@ -156,6 +179,7 @@ async function run(options: ImportOptions, plan: Plan): Promise<ImportSummary> {
 
   let spoolDir: string | null = null;
   let reader: CsvReader | undefined;
+  const releaseHeap = boundHeapGrowth();
   try {
     let open = typeof options.source === 'function' ? options.source : null;
     if (batched) {
@@ -225,6 +249,7 @@ async function run(options: ImportOptions, plan: Plan): Promise<ImportSummary> {
   } finally {
     // Closed even when its rows were never read (a transaction that could not start).
     reader?.close();
+    releaseHeap();
     if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
   }
 }
