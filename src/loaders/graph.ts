@@ -124,12 +124,14 @@ async function widen(
   // labels (their tallies), one probe per record of the other frontier and direction.
   const driverFirst = from.length <= to.length;
   const [driver, probed] = driverFirst ? [from, to] : [to, from];
-  // What each side's links cost, from the tallies: the driver's exactly (s), the other side's (g)
-  // only as far as it takes to know that it costs more: its first tallies, until they count one
-  // more than the driver's links (each tally counts one link or more; should one count none, all
-  // are summed). A hub's thousand neighbours are not summed against a side of a few links.
-  const probedLinks = Prisma.sql`CASE WHEN g."tallies" > s."links" AND g."links" <= s."links"
-    THEN (SELECT COALESCE(SUM(t."associations"), 0) FROM ${tallies(probed)}) ELSE g."links" END`;
+  // What each side's links cost, from the tallies: the driver's exactly (s), the other side's only
+  // as far as it takes to know that it costs more (a running sum, read until it passes the
+  // driver's), and exactly only when it does not. A hub's thousand neighbours are not summed
+  // against a side of a few links.
+  const probedLinks = Prisma.sql`COALESCE(
+      (SELECT w."run" FROM (SELECT SUM(t."associations") OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "run" FROM ${tallies(probed)}) w
+        WHERE w."run" > s."links" LIMIT 1),
+      (SELECT COALESCE(SUM(t."associations"), 0) FROM ${tallies(probed)}))`;
   const [a, b] = driverFirst ? [Prisma.sql`s."links"`, probedLinks] : [probedLinks, Prisma.sql`s."links"`];
   // One lookup per probe in a scalar subquery, which neither database unfolds into a join: a
   // join lets the planner read the hub's links instead, the very read the probe is to avoid. The
@@ -164,12 +166,8 @@ async function widen(
   const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
     WITH s AS MATERIALIZED (
       SELECT COALESCE(SUM(t."associations"), 0) AS "links", COUNT(*) AS "tallies" FROM ${tallies(driver)}
-    ), g AS MATERIALIZED (
-      SELECT COALESCE(SUM(z."associations"), 0) AS "links", COUNT(*) AS "tallies" FROM (
-        SELECT t."associations" FROM ${tallies(probed)} LIMIT (SELECT s."links" + 1 FROM s)
-      ) z
     ), d AS MATERIALIZED (
-      SELECT ${a} AS "a", ${b} AS "b", s."tallies" * ${probed.length * PROBE_COST} AS "probes" FROM s CROSS JOIN g
+      SELECT ${a} AS "a", ${b} AS "b", s."tallies" * ${probed.length * PROBE_COST} AS "probes" FROM s
     ), c AS MATERIALIZED (
       SELECT e."fromFirst", e."cheaper", CASE WHEN e."probes" < e."cheaper" THEN 1 ELSE 0 END AS "probe" FROM (
         SELECT x."fromFirst", x."probes", CASE WHEN x."fromFirst" = 1 THEN x."a" ELSE x."b" END AS "cheaper" FROM (
