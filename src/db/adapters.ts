@@ -2,12 +2,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import type {
-  IsolationLevel,
-  SqlDriverAdapter,
-  SqlDriverAdapterFactory,
-  SqlQuery,
-  Transaction,
+import {
+  DriverAdapterError,
+  type IsolationLevel,
+  type SqlDriverAdapter,
+  type SqlDriverAdapterFactory,
+  type SqlQuery,
+  type Transaction,
 } from '@prisma/driver-adapter-utils';
 import { logger } from '../logger.js';
 import type { PoolSettings } from './client.js';
@@ -15,18 +16,42 @@ import { pgPoolStats, registerPool } from './pools.js';
 import { forgetLargeArgs } from './debug-history.js';
 import { recordStatement, traceStatement, type DbSystem } from './statements.js';
 
-/** A FIFO lock: `run` waits for every earlier holder to finish. */
+/**
+ * Thrown when the write connection is not free within the wait limit: the same error as the
+ * driver's for SQLite's write lock held by another process (SQLITE_BUSY), so it is answered the
+ * same way (503 SERVICE_UNAVAILABLE with Retry-After).
+ */
+const lockTimeout = () =>
+  new DriverAdapterError({
+    kind: 'SocketTimeout',
+    originalCode: 'SQLITE_BUSY',
+    originalMessage: 'the database is busy: a write transaction held the connection longer than the wait limit',
+  });
+
+/** A FIFO lock: each holder waits for every earlier one to release it. */
 class Lock {
   #tail: Promise<void> = Promise.resolve();
   /** Callers waiting for the lock, and whether it is held (read by the pool metrics). */
   waiting = 0;
   held = false;
 
-  acquire(): Promise<() => void> {
+  /**
+   * Resolves with the release once every earlier holder has released it; rejects with
+   * lockTimeout() if that has not happened by `deadline` (epoch ms). A caller that gave up keeps
+   * its place in the queue and passes the lock on as soon as its turn comes.
+   */
+  acquire(deadline = Infinity): Promise<() => void> {
     this.waiting += 1;
     let release!: () => void;
     const next = new Promise<void>((resolve) => (release = resolve));
+    let abandoned = false;
+    let timer: NodeJS.Timeout | undefined;
     const ready = this.#tail.then(() => {
+      clearTimeout(timer);
+      if (abandoned) {
+        release();
+        return undefined;
+      }
       this.waiting -= 1;
       this.held = true;
       return () => {
@@ -35,7 +60,15 @@ class Lock {
       };
     });
     this.#tail = this.#tail.then(() => next);
-    return ready;
+    if (deadline === Infinity) return ready as Promise<() => void>;
+    return new Promise((resolve, reject) => {
+      timer = setTimeout(() => {
+        abandoned = true;
+        this.waiting -= 1;
+        reject(lockTimeout());
+      }, Math.max(0, deadline - Date.now()));
+      ready.then((granted) => granted && resolve(granted));
+    });
   }
 }
 
@@ -83,12 +116,11 @@ const isBusy = (error: unknown) =>
 
 /**
  * Retries a statement while another process holds SQLite's write lock, waiting between tries
- * without blocking the event loop (up to 10 s). SQLite's own busy timeout would sleep inside the
- * synchronous driver and stall every other request of the process meanwhile, so the write
- * connection has none (busy_timeout = 0).
+ * without blocking the event loop, until `deadline` (epoch ms). SQLite's own busy timeout would
+ * sleep inside the synchronous driver and stall every other request of the process meanwhile,
+ * so the write connection has none (busy_timeout = 0).
  */
-async function whileBusy<T>(fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 10_000;
+async function whileBusy<T>(fn: () => Promise<T>, deadline: number): Promise<T> {
   for (let wait = 1; ; wait = Math.min(wait * 2, 25)) {
     try {
       return await fn();
@@ -119,9 +151,12 @@ class CountingAdapter implements SqlDriverAdapter {
   readonly #lock: Lock | undefined;
   readonly #system: DbSystem;
   readonly #unregister: () => void;
+  /** Milliseconds a statement or transaction waits for the connection and SQLite's write lock, together. */
+  readonly #wait: number;
 
-  constructor(inner: SqlDriverAdapter, serialize: boolean) {
+  constructor(inner: SqlDriverAdapter, serialize: boolean, wait: number) {
     this.#inner = inner;
+    this.#wait = wait;
     this.provider = inner.provider;
     this.adapterName = inner.adapterName;
     this.#system = inner.provider === 'postgres' ? 'postgresql' : 'sqlite';
@@ -142,9 +177,10 @@ class CountingAdapter implements SqlDriverAdapter {
 
   async #serialized<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.#lock) return fn();
-    const release = await this.#lock.acquire();
+    const deadline = Date.now() + this.#wait;
+    const release = await this.#lock.acquire(deadline);
     try {
-      return await whileBusy(fn);
+      return await whileBusy(fn, deadline);
     } finally {
       release();
     }
@@ -173,9 +209,10 @@ class CountingAdapter implements SqlDriverAdapter {
 
   async startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
     if (!this.#lock) return started(countingTransaction(await this.#inner.startTransaction(isolationLevel), this.#system));
-    const release = await this.#lock.acquire();
+    const deadline = Date.now() + this.#wait;
+    const release = await this.#lock.acquire(deadline);
     try {
-      await whileBusy(() => this.#inner.executeRaw(statement('BEGIN IMMEDIATE')));
+      await whileBusy(() => this.#inner.executeRaw(statement('BEGIN IMMEDIATE')), deadline);
     } catch (error) {
       release();
       throw error;
@@ -215,14 +252,14 @@ function countingTransaction(tx: Transaction, system: DbSystem): Transaction {
   };
 }
 
-function wrapFactory(inner: SqlDriverAdapterFactory, serialize: boolean, init?: string): SqlDriverAdapterFactory {
+function wrapFactory(inner: SqlDriverAdapterFactory, serialize: boolean, wait: number, init?: string): SqlDriverAdapterFactory {
   return {
     provider: inner.provider,
     adapterName: inner.adapterName,
     async connect() {
       const adapter = await inner.connect();
       if (init) await adapter.executeScript(init);
-      return new CountingAdapter(adapter, serialize);
+      return new CountingAdapter(adapter, serialize, wait);
     },
   };
 }
@@ -243,9 +280,15 @@ export const SQLITE_PRAGMAS = [
   'PRAGMA cache_size = -16384',
 ].join(';\n');
 
-export function sqliteAdapter(url: string): SqlDriverAdapterFactory {
+/**
+ * `wait`: milliseconds a statement or transaction waits for the write connection (behind this
+ * process's open transaction and those queued before it) and for SQLite's write lock (held by
+ * another process), in all; then it fails as SQLITE_BUSY. The server passes
+ * RELATE_STATEMENT_TIMEOUT.
+ */
+export function sqliteAdapter(url: string, wait: number): SqlDriverAdapterFactory {
   // No busy timeout on the write connection: whileBusy waits instead, off the event loop.
-  return wrapFactory(new PrismaBetterSQLite3({ url }), true, `${SQLITE_PRAGMAS};\nPRAGMA busy_timeout = 0`);
+  return wrapFactory(new PrismaBetterSQLite3({ url }), true, wait, `${SQLITE_PRAGMAS};\nPRAGMA busy_timeout = 0`);
 }
 
 export function postgresAdapter(url: string, settings: PoolSettings): SqlDriverAdapterFactory {
@@ -261,5 +304,6 @@ export function postgresAdapter(url: string, settings: PoolSettings): SqlDriverA
   return wrapFactory(
     new PrismaPg(pool, { onPoolError: (error) => logger.debug('idle PostgreSQL connection lost', { error: error.message }) }),
     false,
+    Infinity,
   );
 }

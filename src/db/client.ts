@@ -1,5 +1,6 @@
 import { providerOf } from '../config.js';
 import { postgresAdapter, sqliteAdapter } from './adapters.js';
+import { DEFAULT_STATEMENT_TIMEOUT } from './settings.js';
 import { PrismaClient as PostgresClient } from './generated/postgresql/client.js';
 import { Prisma, PrismaClient } from './generated/sqlite/client.js';
 
@@ -23,7 +24,9 @@ export interface PoolSettings {
 
 export function createPrismaClient(url: string, settings: PoolSettings): Db {
   if (providerOf(url) === 'sqlite') {
-    return new PrismaClient({ adapter: sqliteAdapter(url), transactionOptions });
+    // SQLite's waits for the write connection and lock end at the statement timeout too (10 s when it is off).
+    const wait = settings.statementTimeout > 0 ? settings.statementTimeout : DEFAULT_STATEMENT_TIMEOUT;
+    return new PrismaClient({ adapter: sqliteAdapter(url, wait), transactionOptions });
   }
   const client = new PostgresClient({ adapter: postgresAdapter(url, settings), transactionOptions });
   return client as unknown as Db;

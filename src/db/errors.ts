@@ -56,6 +56,8 @@ const PRISMA_CODES: Record<string, DatabaseFailure> = {
   P2037: 'unavailable',
   // SocketTimeout; the SQLite adapter reports SQLITE_BUSY (write lock not obtained) as this.
   P1008: 'timeout',
+  // A transaction not started within its maxWait (the connection held by other transactions).
+  P2028: 'timeout',
 };
 
 /** The driver adapters' error kinds (meta.driverAdapterError.cause.kind). */

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Association, AssociationLabel, Field, ObjectModel, RecordModel, User } from '../db/generated/sqlite/client.js';
-import { Prisma, prisma, provider, reader } from '../db/index.js';
+import { Prisma, provider, reader } from '../db/index.js';
 import { idTable, inIds, timestamp } from '../db/reader.js';
 import { isRestricted, type Viewer } from '../services/viewer.js';
 import { visibleRecordSql } from '../services/visibility.js';
@@ -218,6 +218,42 @@ function labelRow(raw: Record<string, unknown>): AssociationLabel {
     maxFirstPerSecond: raw.maxFirstPerSecond == null ? null : num(raw.maxFirstPerSecond),
     createdAt: timestamp(raw.createdAt),
     updatedAt: timestamp(raw.updatedAt),
+  };
+}
+
+function fieldRow(raw: Record<string, unknown>): Field {
+  return {
+    id: num(raw.id),
+    objectId: num(raw.objectId),
+    key: String(raw.key),
+    name: String(raw.name),
+    type: raw.type as Field['type'],
+    required: Boolean(raw.required),
+    unique: Boolean(raw.unique),
+    position: num(raw.position),
+  };
+}
+
+function userRow(raw: Record<string, unknown>): User {
+  return {
+    id: num(raw.id),
+    workspaceId: num(raw.workspaceId),
+    name: String(raw.name),
+    email: String(raw.email),
+    role: raw.role as User['role'],
+    createdAt: timestamp(raw.createdAt),
+  };
+}
+
+function associationRow(raw: Record<string, unknown>): Association {
+  return {
+    id: num(raw.id),
+    workspaceId: num(raw.workspaceId),
+    labelId: num(raw.labelId),
+    firstRecordId: num(raw.firstRecordId),
+    secondRecordId: num(raw.secondRecordId),
+    createdAt: timestamp(raw.createdAt),
+    createdById: raw.createdById == null ? null : num(raw.createdById),
   };
 }
 
@@ -514,7 +550,10 @@ export function createLoaders(viewer: Viewer, { wholeRelatedRecords }: LoaderOpt
       return (!(known instanceof Promise) && known.byId.get(id)) || (async () => (await known).byId.get(id) ?? (await freshLabels()).byId.get(id))();
     },
     fields: new DataLoader<number, Field[]>(async (objectIds) => {
-      const rows = await prisma.field.findMany({ where: { objectId: { in: [...objectIds] } }, orderBy: { position: 'asc' } });
+      const rows = (
+        await reader.rows<Record<string, unknown>>(Prisma.sql`
+          SELECT * FROM "Field" WHERE ${inIds(provider, Prisma.sql`"objectId"`, objectIds)} ORDER BY "position", "id"`)
+      ).map(fieldRow);
       return objectIds.map((id) => rows.filter((row) => row.objectId === id));
     }),
     /** Records visible to the viewer, by id (null: missing or hidden). */
@@ -537,10 +576,22 @@ export function createLoaders(viewer: Viewer, { wholeRelatedRecords }: LoaderOpt
       };
     }),
     association: new DataLoader<number, Association | null>(async (ids) =>
-      byId(ids, await prisma.association.findMany({ where: { id: { in: [...ids] }, workspaceId: viewer.workspaceId } })),
+      byId(
+        ids,
+        (
+          await reader.rows<Record<string, unknown>>(Prisma.sql`
+            SELECT * FROM "Association" WHERE ${inIds(provider, Prisma.sql`"id"`, ids)} AND "workspaceId" = ${viewer.workspaceId}`)
+        ).map(associationRow),
+      ),
     ),
     user: new DataLoader<number, User | null>(async (ids) =>
-      byId(ids, await prisma.user.findMany({ where: { id: { in: [...ids] }, workspaceId: viewer.workspaceId } })),
+      byId(
+        ids,
+        (
+          await reader.rows<Record<string, unknown>>(Prisma.sql`
+            SELECT * FROM "User" WHERE ${inIds(provider, Prisma.sql`"id"`, ids)} AND "workspaceId" = ${viewer.workspaceId}`)
+        ).map(userRow),
+      ),
     ),
     associationPage: new DataLoader<AssociationPageKey, AssociationPage, string>(
       (keys) => loadAssociationPages(viewer, keys, wholeRelatedRecords, (row) => record.prime(row.id, row)),
