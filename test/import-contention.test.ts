@@ -26,7 +26,7 @@ import { prisma } from '../src/db/index.js';
 import { sqlitePath } from '../src/db/migrate.js';
 import { encodeGlobalId } from '../src/services/ids.js';
 import { DB, useTestApp, type TestWorkspace } from './helpers.js';
-import { createContact, createLabel, updateLimits } from './support/fixtures.js';
+import { bulkContacts, createContact, createLabel, updateLimits } from './support/fixtures.js';
 import { relate, startServer } from './support/process.js';
 
 const t = useTestApp();
@@ -96,25 +96,6 @@ let importing: Side;
 let other: Side;
 /** The contacts the imports link, in id order. */
 let chain: string[];
-
-/** `count` contacts written straight to the database (arranging a large file's records), in id order. */
-async function bulkContacts(ws: TestWorkspace, count: number): Promise<string[]> {
-  const object = await prisma.objectModel.findFirstOrThrow({ where: { workspaceId: ws.workspaceId, key: 'contact' } });
-  const first = (await prisma.recordModel.aggregate({ _max: { id: true } }))._max.id ?? 0;
-  for (let i = 0; i < count; i += 1000) {
-    await prisma.recordModel.createMany({
-      data: Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({
-        workspaceId: ws.workspaceId,
-        objectId: object.id,
-        properties: JSON.stringify({ firstName: `P${i + j}` }),
-        displayName: `P${i + j}`,
-        searchText: `p${i + j}`,
-      })),
-    });
-  }
-  const rows = await prisma.recordModel.findMany({ where: { workspaceId: ws.workspaceId, id: { gt: first } }, orderBy: { id: 'asc' }, select: { id: true } });
-  return rows.map((row) => encodeGlobalId('Record', row.id));
-}
 
 async function side(name: string): Promise<Side> {
   const ws = await t.workspace(name);

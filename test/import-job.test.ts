@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prisma } from '../src/db/index.js';
 import { useTestApp, type TestWorkspace } from './helpers.js';
-import { createContact, createLabel, updateLimits } from './support/fixtures.js';
+import { bulkContacts, createContact, createLabel, updateLimits } from './support/fixtures.js';
 import { createUser, contact, setAccess, numericId } from './support/permissions.js';
 import { startServer, type RunningServer } from './support/process.js';
 
@@ -276,29 +276,10 @@ describe('an import job survives its server', () => {
     return server;
   };
 
-  /** `count` contacts written straight to the database (arranging), in id order. */
-  async function contacts(ws: TestWorkspace, count: number): Promise<string[]> {
-    const object = await prisma.objectModel.findFirstOrThrow({ where: { workspaceId: ws.workspaceId, key: 'contact' } });
-    const first = (await prisma.recordModel.aggregate({ _max: { id: true } }))._max.id ?? 0;
-    for (let i = 0; i < count; i += 1000) {
-      await prisma.recordModel.createMany({
-        data: Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({
-          workspaceId: ws.workspaceId,
-          objectId: object.id,
-          properties: JSON.stringify({ firstName: `P${i + j}` }),
-          displayName: `P${i + j}`,
-          searchText: `p${i + j}`,
-        })),
-      });
-    }
-    const rows = await prisma.recordModel.findMany({ where: { workspaceId: ws.workspaceId, id: { gt: first } }, orderBy: { id: 'asc' }, select: { id: true } });
-    return rows.map((row) => Buffer.from(`Record:${row.id}`).toString('base64'));
-  }
-
   it('a SIGKILL mid-import ends the job FAILED after a restart, with the counts of what it wrote (SKIP: the committed batches; ABORT: nothing)', async () => {
     const ws = await t.workspace();
     await updateLimits(ws, { maxRecordsPerLabel: 1_000_000 });
-    const people = await contacts(ws, 20_001);
+    const people = await bulkContacts(ws, 20_001);
     await createLabel(ws, { key: 'next', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'PAIR', firstLabel: 'Before', secondLabel: 'After' });
     await createLabel(ws, { key: 'prev', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'PAIR', firstLabel: 'After', secondLabel: 'Before' });
     const chain = (label: string) => csv(people.slice(1).map((id, i) => [people[i]!, id, label]));
