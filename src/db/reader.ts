@@ -78,6 +78,16 @@ const types = {
     oid === TIMESTAMP ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * A list of integers (the id lists of inIds and idTable) as PostgreSQL's array text, `{1,2,3}`,
+ * which the statement casts: given the array, node-postgres would write that text itself,
+ * turning, quoting and escaping each element in turn, for each list of each statement (a path
+ * search's hop binds each frontier several times). Any other value is bound as it is.
+ */
+function arrayText(value: unknown): unknown {
+  return Array.isArray(value) && value.every((item) => Number.isSafeInteger(item)) ? `{${value.join(',')}}` : value;
+}
+
 function postgresReader(url: string, settings: PoolSettings): Reader {
   // Generic plans: the statements are few and index-driven, with every list bound as one array,
   // so a plan made once per connection fits every execution. Left to choose, PostgreSQL kept
@@ -109,7 +119,7 @@ function postgresReader(url: string, settings: PoolSettings): Reader {
   };
   const unregister = registerPool('reader', () => pgPoolStats(pool, settings.poolSize));
   const run = async <T>(query: Prisma.Sql) =>
-    (await pool.query({ name: nameOf(query.text), text: query.text, values: query.values as unknown[] })).rows as T[];
+    (await pool.query({ name: nameOf(query.text), text: query.text, values: (query.values as unknown[]).map(arrayText) })).rows as T[];
   return {
     rows<T>(query: Prisma.Sql) {
       recordStatement();
