@@ -24,8 +24,8 @@ import { FEED_CHANNEL, localFeed, parseAnnouncement, type Announcement } from '.
  *   database, and the feed listens once it is back. After every (re)connection the subscribed
  *   workspaces are read again from their cursors, so what was committed meanwhile still arrives.
  * - SQLite: writers on one file take turns (BEGIN IMMEDIATE), so ids are committed in id order;
- *   a tail reads `id > last` every TAIL_INTERVAL (other processes on the same file), and at once
- *   when this process commits. It runs only while someone listens.
+ *   a tail reads `id > last` every TAIL_INTERVAL (other processes on the same file), and right
+ *   after this process commits (see pumpSoon). It runs only while someone listens.
  *
  * Ordering, and why no committed event is skipped. Ids come from a sequence, and on PostgreSQL a
  * transaction that took id 10 may commit after one that took 11: a reader that saw 11 and moved
@@ -53,6 +53,9 @@ const BATCH = 500;
 export const MAX_QUEUED = 1_000;
 /** Waits between attempts to (re)connect the LISTEN connection. */
 const RECONNECT_DELAYS = [250, 1_000, 2_000, 5_000, 10_000];
+/** The longest a read waits after a long delivery, and from how many subscribers one counts (see pumpSoon). */
+const MAX_DELIVERY_PAUSE = 250;
+const MANY_SUBSCRIBERS = 100;
 /** Wait before reading again after a read failed (the database away). */
 const RETRY_DELAY = 1_000;
 
@@ -101,8 +104,9 @@ class Subscription implements AsyncIterableIterator<CommittedAssociationEvent | 
     );
   }
 
-  push(event: CommittedAssociationEvent): void {
-    if (this.ended || event.id <= this.lastId) return;
+  /** Hands it the event; false when it takes none (ended, or had it already). */
+  push(event: CommittedAssociationEvent): boolean {
+    if (this.ended || event.id <= this.lastId) return false;
     this.lastId = event.id;
     if (this.waiting) {
       const resolve = this.waiting;
@@ -114,6 +118,7 @@ class Subscription implements AsyncIterableIterator<CommittedAssociationEvent | 
       this.queue = [new SubscriberTooSlowError()];
       this.end(false);
     }
+    return true;
   }
 
   next(): Promise<IteratorResult<CommittedAssociationEvent | SubscriberTooSlowError>> {
@@ -226,6 +231,9 @@ const dirty = new Set<number>();
 let tailDue = false;
 let pumping: Promise<void> | null = null;
 let pumpAgain = false;
+let pumpScheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+/** When the next read may begin (performance.now()): see pumpSoon. */
+let readAfter = 0;
 
 /**
  * Work of the feed runs outside the request that happened to start it: its statements are not
@@ -264,14 +272,17 @@ function start(): void {
           connected: () =>
             detached(() => {
               for (const workspaceId of subscriptions.keys()) dirty.add(workspaceId);
-              pump();
+              pumpSoon();
             }),
         }),
     );
   } else {
     tailTimer = setInterval(() => detached(wakeTail), TAIL_INTERVAL);
     tailTimer.unref();
-    detached(wakeTail);
+    // The first read at once: it sets where the tail starts, which must be before anything
+    // committed after the subscriber that started it was answered.
+    tailDue = true;
+    detached(pump);
   }
 }
 
@@ -282,7 +293,9 @@ function stop(): void {
   listener = null;
   clearInterval(tailTimer);
   clearTimeout(retryTimer);
-  tailTimer = retryTimer = undefined;
+  clearImmediate(pumpScheduled as NodeJS.Immediate);
+  clearTimeout(pumpScheduled as NodeJS.Timeout);
+  tailTimer = retryTimer = pumpScheduled = undefined;
   tailCursor = null;
   tailDue = false;
   dirty.clear();
@@ -303,7 +316,7 @@ function committed({ workspaceId, recordIds }: Announcement): void {
   fire(workspaceId);
   if (cursors.has(workspaceId) && mayWant(workspaceId, recordIds)) {
     dirty.add(workspaceId);
-    pump();
+    pumpSoon();
   }
 }
 
@@ -326,7 +339,7 @@ function followedRecords(workspaceId: number): Set<number> | null {
 function wakeTail(): void {
   if (!running) return;
   tailDue = true;
-  pump();
+  pumpSoon();
 }
 
 function fire(workspaceId: number): void {
@@ -337,6 +350,40 @@ function fire(workspaceId: number): void {
       logger.error('change feed listener failed', { error: error instanceof Error ? error.stack : String(error) });
     }
   }
+}
+
+/**
+ * Reads soon, not at once, so that events are delivered together. A subscriber costs its socket
+ * writes (and the stream's work per chunk) far more than its events: the SSE stream writes what a
+ * subscriber was handed together as one chunk (plugins/shared-subscriptions.ts). So
+ * - a read waits for the end of this turn of the event loop (setImmediate: after the I/O
+ *   callbacks that are ready), so that the writes committed in one turn are read together;
+ * - after a delivery to many subscribers, the next read waits as long as it took (timeDelivery):
+ *   delivering takes at most about half of the process's time from the requests, and the events
+ *   committed meanwhile are delivered together, each subscriber's in one write. An idle feed, or
+ *   one with a few subscribers per event, waits for nothing more than the end of the turn.
+ */
+function pumpSoon(): void {
+  if (pumpScheduled) return;
+  const run = () => {
+    pumpScheduled = undefined;
+    detached(pump);
+  };
+  const wait = readAfter - performance.now();
+  pumpScheduled = wait > 1 ? setTimeout(run, wait).unref() : setImmediate(run);
+}
+
+/**
+ * Notes what a delivery to many subscribers took: up to the first timer after it, which runs once
+ * the work it started (the subscribers' executions, in the microtask queue) is done. A delivery to
+ * a few never delays the next read (its time would be mostly the requests handled meanwhile).
+ */
+function timeDelivery(started: number, subscribers: number): void {
+  if (subscribers < MANY_SUBSCRIBERS) return;
+  setTimeout(() => {
+    const now = performance.now();
+    readAfter = now + Math.min(now - started, MAX_DELIVERY_PAUSE);
+  }).unref();
 }
 
 /** Reads and delivers until nothing is due; one pass at a time, in order. */
@@ -351,7 +398,9 @@ function pump(): void {
         pumpAgain = false;
         if (provider === 'postgresql') await readWorkspaces();
         else if (tailDue) await readTail();
-      } while (running && (pumpAgain || dirty.size > 0 || tailDue));
+      } while (running && (pumpAgain || dirty.size > 0 || tailDue) && performance.now() >= readAfter);
+      // What came meanwhile waits for its turn.
+      if (running && (pumpAgain || dirty.size > 0 || tailDue)) pumpSoon();
     } catch (error) {
       logger.debug('change feed read failed; retrying', { error: error instanceof Error ? error.message : String(error) });
       clearTimeout(retryTimer);
@@ -460,6 +509,7 @@ function visibleIn(sight: Sight, event: CommittedAssociationEvent): boolean {
 async function deliver(workspaceId: number, events: readonly CommittedAssociationEvent[]): Promise<void> {
   const set = subscriptions.get(workspaceId);
   if (!set?.size) return;
+  const started = performance.now();
   const wanted = new Map<Subscription, CommittedAssociationEvent[]>();
   for (const subscription of set) {
     const mine = events.filter((event) => subscription.wants(event));
@@ -482,10 +532,14 @@ async function deliver(workspaceId: number, events: readonly CommittedAssociatio
       sights.set(key, new Map(rows.map((row) => [Number(row.id), Number(row.visible) === 1])));
     }),
   );
+  let handed = 0;
   for (const [subscription, mine] of wanted) {
     const sight = isRestricted(subscription.viewer) ? sights.get(sightKey(subscription.viewer))! : null;
-    for (const event of mine) if (!sight || visibleIn(sight, event)) subscription.push(event);
+    let pushed = false;
+    for (const event of mine) if ((!sight || visibleIn(sight, event)) && subscription.push(event)) pushed = true;
+    if (pushed) handed += 1;
   }
+  timeDelivery(started, handed);
 }
 
 // ---------------------------------------------------------------------------------------------
