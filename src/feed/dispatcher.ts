@@ -1,8 +1,9 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Webhook } from 'standardwebhooks';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../config.js';
 import { prisma, provider, reportDatabaseError } from '../db/index.js';
+import { timestamp } from '../db/reader.js';
 import { logger } from '../logger.js';
 import { encodeGlobalId } from '../services/ids.js';
 import { onFeedCommitted } from './bus.js';
@@ -14,11 +15,14 @@ import { refusedLiteralHost, safeLookup } from './targets.js';
  *
  * A process claims a few due deliveries at a time — PENDING, due, of an enabled endpoint, and
  * not leased — by setting their `lockedUntil` (a lease of one attempt's timeout plus a margin),
- * posts them, and writes each outcome, which ends the lease. On PostgreSQL the claim is one
- * UPDATE over a `FOR UPDATE SKIP LOCKED` selection, so any number of processes and servers share
- * the work without waiting for each other and no delivery is attempted by two at once; on SQLite
- * the claim's write transaction is exclusive (BEGIN IMMEDIATE). A process that dies mid-attempt
- * leaves a lease that expires: the delivery is attempted again (at least once, never lost).
+ * posts them, and writes the batch's outcomes, which ends the leases. The claim is one statement
+ * that also returns what the posts need (endpoint URL and secret, event payload), and the outcomes
+ * are one more, so a batch costs two statements however many deliveries it holds. On PostgreSQL
+ * the claim is an UPDATE over a `FOR UPDATE SKIP LOCKED` selection, so any number of processes
+ * and servers share the work without waiting for each other and no delivery is attempted by two
+ * at once; on SQLite the claim's UPDATE is a write transaction, and SQLite runs one at a time. A
+ * process that dies mid-attempt leaves a lease that expires: the delivery is attempted again (at
+ * least once, never lost). Posts reuse keep-alive connections to the receivers (createAgents).
  *
  * It wakes on every committed feed write of any process or server (feed/bus.ts onFeedCommitted:
  * this process's commits, PostgreSQL NOTIFY, SQLite's tail of the log) or when woken
@@ -26,7 +30,8 @@ import { refusedLiteralHost, safeLookup } from './targets.js';
  * up retries that come due.
  *
  * Timestamps are compared in the database against values the process writes (never against the
- * database's own clock or column defaults), through Prisma's client on SQLite.
+ * database's own clock or column defaults), bound as parameters, or on SQLite written in the
+ * driver adapter's own text form (sqliteTime), so that they compare as text.
  */
 
 /** How often due deliveries are looked for when nothing wakes the dispatcher. */
@@ -65,57 +70,73 @@ interface Claimed {
   eventId: number;
   eventType: string;
   attempts: number;
-  endpoint: { url: string; secret: string; enabled: boolean };
+  endpoint: { url: string; secret: string };
   event: { at: Date; payload: string | null };
 }
 
-/** Claims up to `limit` due deliveries for `lease` milliseconds; returns them with their endpoint and event. */
+interface ClaimedRow {
+  id: number | bigint | string;
+  eventId: number | bigint | string;
+  eventType: string;
+  attempts: number | bigint | string;
+  url: string;
+  secret: string;
+  at: unknown;
+  payload: string | null;
+}
+
+/**
+ * Claims up to `limit` due deliveries for `lease` milliseconds and returns them with their
+ * endpoint and event: one statement, so a delivery costs no read of its own and the endpoint's
+ * URL and secret are those of the moment it was claimed (enabled, not deleted).
+ */
 async function claim(limit: number, lease: number): Promise<Claimed[]> {
   const now = new Date();
   const until = new Date(now.getTime() + lease);
-  let ids: number[];
-  if (provider === 'postgresql') {
-    const rows = await prisma.$queryRaw<{ id: number }[]>`
-      UPDATE "WebhookDelivery" SET "lockedUntil" = ${until}
-      WHERE "id" IN (
-        SELECT d."id" FROM "WebhookDelivery" d
-        JOIN "WebhookEndpoint" e ON e."id" = d."endpointId" AND e."enabled"
-        WHERE d."status" = 'PENDING' AND d."nextAttemptAt" <= ${now}
-          AND (d."lockedUntil" IS NULL OR d."lockedUntil" < ${now})
-        ORDER BY d."nextAttemptAt", d."id"
-        LIMIT ${limit}
-        FOR UPDATE OF d SKIP LOCKED)
-      RETURNING "id"`;
-    ids = rows.map((row) => Number(row.id));
-  } else {
-    ids = await prisma.$transaction(async (tx) => {
-      const due = await tx.webhookDelivery.findMany({
-        where: {
-          status: 'PENDING',
-          nextAttemptAt: { lte: now },
-          OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }],
-          endpoint: { enabled: true },
-        },
-        orderBy: [{ nextAttemptAt: 'asc' }, { id: 'asc' }],
-        take: limit,
-        select: { id: true },
-      });
-      if (due.length) await tx.webhookDelivery.updateMany({ where: { id: { in: due.map((row) => row.id) } }, data: { lockedUntil: until } });
-      return due.map((row) => row.id);
-    });
-  }
-  if (!ids.length) return [];
-  return prisma.webhookDelivery.findMany({
-    where: { id: { in: ids } },
-    select: {
-      id: true,
-      eventId: true,
-      eventType: true,
-      attempts: true,
-      endpoint: { select: { url: true, secret: true, enabled: true } },
-      event: { select: { at: true, payload: true } },
-    },
-  });
+  const rows =
+    provider === 'postgresql'
+      ? await prisma.$queryRaw<ClaimedRow[]>`
+          WITH claimed AS (
+            UPDATE "WebhookDelivery" SET "lockedUntil" = ${until}
+            WHERE "id" IN (
+              SELECT d."id" FROM "WebhookDelivery" d
+              JOIN "WebhookEndpoint" e ON e."id" = d."endpointId" AND e."enabled"
+              WHERE d."status" = 'PENDING' AND d."nextAttemptAt" <= ${now}
+                AND (d."lockedUntil" IS NULL OR d."lockedUntil" < ${now})
+              ORDER BY d."nextAttemptAt", d."id"
+              LIMIT ${limit}
+              FOR UPDATE OF d SKIP LOCKED)
+            RETURNING "id", "eventId", "eventType", "attempts", "endpointId")
+          SELECT c."id", c."eventId", c."eventType", c."attempts", e."url", e."secret", ev."at", ev."payload"
+          FROM claimed c
+          JOIN "WebhookEndpoint" e ON e."id" = c."endpointId"
+          JOIN "AssociationEvent" ev ON ev."id" = c."eventId"`
+      : // One statement is one write transaction, exclusive on SQLite. RETURNING may read other
+        // tables only through subqueries.
+        await prisma.$queryRaw<ClaimedRow[]>`
+          UPDATE "WebhookDelivery" SET "lockedUntil" = ${until}
+          WHERE "id" IN (
+            SELECT d."id" FROM "WebhookDelivery" d
+            JOIN "WebhookEndpoint" e ON e."id" = d."endpointId" AND e."enabled"
+            WHERE d."status" = 'PENDING' AND d."nextAttemptAt" <= ${now}
+              AND (d."lockedUntil" IS NULL OR d."lockedUntil" < ${now})
+            ORDER BY d."nextAttemptAt", d."id"
+            LIMIT ${limit})
+          RETURNING "id", "eventId", "eventType", "attempts",
+            (SELECT "url" FROM "WebhookEndpoint" WHERE "id" = "endpointId") AS "url",
+            (SELECT "secret" FROM "WebhookEndpoint" WHERE "id" = "endpointId") AS "secret",
+            (SELECT "at" FROM "AssociationEvent" WHERE "id" = "eventId") AS "at",
+            (SELECT "payload" FROM "AssociationEvent" WHERE "id" = "eventId") AS "payload"`;
+  return rows
+    .map((row) => ({
+      id: Number(row.id),
+      eventId: Number(row.eventId),
+      eventType: row.eventType,
+      attempts: Number(row.attempts),
+      endpoint: { url: row.url, secret: row.secret },
+      event: { at: timestamp(row.at), payload: row.payload },
+    }))
+    .sort((x, y) => x.id - y.id);
 }
 
 /** The body of a delivery: the Standard Webhooks envelope around the event's stored data. */
@@ -125,11 +146,39 @@ export function bodyOf(delivery: Pick<Claimed, 'eventType' | 'event'>): string {
 
 export type Outcome = { status: number } | { error: string };
 
+/** Most bytes of a response body read (and dropped) so that its connection can be used again. */
+const MAX_DRAINED = 64 * 1024;
+/** How long a response body may take to end before its connection is closed instead. */
+const DRAIN_TIMEOUT = 1_000;
+/**
+ * How long an idle connection to a receiver is kept: below the 5 s many servers (Node's among
+ * them) keep one open, so that a connection is rarely used just as the receiver closes it.
+ */
+const IDLE_TIMEOUT = 4_000;
+
+/** Keep-alive connections to receivers, for the dispatchers sharing one set of target rules. */
+export interface Agents {
+  http: HttpAgent;
+  https: HttpsAgent;
+}
+
+/**
+ * Connections opened under the target rules `allowPrivate` stands for: each one's address was
+ * checked by its own DNS lookup (safeLookup), so a pooled connection is one those rules allowed,
+ * and reusing it spares every post a TCP (and TLS) handshake.
+ */
+export function createAgents(allowPrivate: boolean): Agents {
+  // As many connections as posts at once (a batch), and as many kept idle.
+  const options = { keepAlive: true, maxFreeSockets: BATCH_SIZE, timeout: IDLE_TIMEOUT, lookup: safeLookup(allowPrivate) };
+  return { http: new HttpAgent(options), https: new HttpsAgent(options) };
+}
+
 /**
  * One POST, without following redirects, on an address the target rules allow, within `timeout`
- * milliseconds. Never throws.
+ * milliseconds. Never throws. `agents` must have been created with the same `allowPrivate`;
+ * without them, the post has a connection of its own.
  */
-export function post(target: string, headers: Record<string, string>, body: string, timeout: number, allowPrivate: boolean): Promise<Outcome> {
+export function post(target: string, headers: Record<string, string>, body: string, timeout: number, allowPrivate: boolean, agents?: Agents): Promise<Outcome> {
   return new Promise((resolve) => {
     let url: URL;
     try {
@@ -141,35 +190,52 @@ export function post(target: string, headers: Record<string, string>, body: stri
     const literal = refusedLiteralHost(url, allowPrivate);
     if (literal) return resolve({ error: `refused: ${literal}` });
     let settled = false;
+    let req: ClientRequest;
     const finish = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve(outcome);
     };
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(
-      url,
-      {
-        method: 'POST',
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        lookup: safeLookup(allowPrivate),
-        // A connection of its own: a pooled socket could be one opened under other rules.
-        agent: false,
-      },
-      (res: IncomingMessage) => {
-        // The status is the answer; the body is never read (a receiver could send one without end).
-        finish({ status: res.statusCode ?? 0 });
-        res.on('error', () => undefined);
-        req.destroy();
-      },
-    );
+    const https = url.protocol === 'https:';
+    const send = () => {
+      req = (https ? httpsRequest : httpRequest)(
+        url,
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          lookup: safeLookup(allowPrivate),
+          agent: agents ? (https ? agents.https : agents.http) : false,
+        },
+        (res: IncomingMessage) => {
+          // The status is the answer. The body is read only so far as to keep the connection: one
+          // that is long or slow (a receiver could send one without end) closes it instead.
+          finish({ status: res.statusCode ?? 0 });
+          res.on('error', () => undefined);
+          if (!agents) return void req.destroy();
+          let drained = 0;
+          const drainTimer = setTimeout(() => req.destroy(), DRAIN_TIMEOUT);
+          res.on('data', (chunk: Buffer) => {
+            drained += chunk.length;
+            if (drained > MAX_DRAINED) req.destroy();
+          });
+          res.on('close', () => clearTimeout(drainTimer));
+        },
+      );
+      const sent = req;
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept connection the receiver closed meanwhile: the request never reached it, or is
+        // sent again (at least once) on a connection of the pool or a new one.
+        if (!settled && sent.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) return send();
+        finish({ error: error.message || error.code || 'connection failed' });
+      });
+      req.end(body);
+    };
     const timer = setTimeout(() => {
       finish({ error: `timed out after ${timeout} ms` });
       req.destroy();
     }, timeout);
-    req.on('error', (error: NodeJS.ErrnoException) => finish({ error: error.message || error.code || 'connection failed' }));
-    req.end(body);
+    send();
   });
 }
 
@@ -180,13 +246,19 @@ export function retryDelay(delays: readonly number[], retry: number, random = Ma
   return Math.round(base * (1 - JITTER + 2 * JITTER * random()));
 }
 
-async function attempt(delivery: Claimed, settings: WebhookSettings): Promise<void> {
+/** What an attempt leaves in its delivery's row. */
+interface Result {
+  id: number;
+  attempts: number;
+  status: 'SUCCEEDED' | 'FAILED' | 'PENDING';
+  responseStatus: number | null;
+  lastError: string | null;
+  lastAttemptAt: Date;
+  nextAttemptAt: Date | null;
+}
+
+async function attempt(delivery: Claimed, settings: WebhookSettings, agents: Agents): Promise<Result> {
   const { endpoint } = delivery;
-  if (!endpoint.enabled) {
-    // Disabled since the claim: park it again, unattempted.
-    await prisma.webhookDelivery.updateMany({ where: { id: delivery.id }, data: { lockedUntil: null } });
-    return;
-  }
   const body = bodyOf(delivery);
   const messageId = encodeGlobalId('AssociationEvent', delivery.eventId);
   const sentAt = new Date();
@@ -205,6 +277,7 @@ async function attempt(delivery: Claimed, settings: WebhookSettings): Promise<vo
       body,
       settings.timeout,
       settings.allowPrivate,
+      agents,
     );
   } catch (error) {
     outcome = { error: error instanceof Error ? error.message : String(error) };
@@ -219,23 +292,51 @@ async function attempt(delivery: Claimed, settings: WebhookSettings): Promise<vo
       : outcome.status >= 300 && outcome.status < 400
         ? `HTTP ${outcome.status} (redirects are not followed)`
         : `HTTP ${outcome.status}`;
-  const finishedAt = new Date();
-  // updateMany: the delivery may have gone with its endpoint meanwhile.
-  await prisma.webhookDelivery.updateMany({
-    where: { id: delivery.id },
-    data: {
-      attempts,
-      status: succeeded ? 'SUCCEEDED' : delay === null ? 'FAILED' : 'PENDING',
-      responseStatus: 'status' in outcome ? outcome.status : null,
-      lastError,
-      lastAttemptAt: sentAt,
-      nextAttemptAt: delay === null ? null : new Date(finishedAt.getTime() + delay),
-      lockedUntil: null,
-    },
-  });
   if (!succeeded) {
     logger.debug('webhook attempt failed', { deliveryId: delivery.id, attempts, error: lastError, retry: delay !== null });
   }
+  return {
+    id: delivery.id,
+    attempts,
+    status: succeeded ? 'SUCCEEDED' : delay === null ? 'FAILED' : 'PENDING',
+    responseStatus: 'status' in outcome ? outcome.status : null,
+    lastError,
+    lastAttemptAt: sentAt,
+    nextAttemptAt: delay === null ? null : new Date(Date.now() + delay),
+  };
+}
+
+/** A time as the SQLite driver adapter stores it (ISO 8601 with an explicit UTC offset). */
+const sqliteTime = (date: Date | null) => (date === null ? null : date.toISOString().replace('Z', '+00:00'));
+
+/**
+ * Writes a batch's results, which ends their leases: one statement for the batch. A delivery
+ * whose endpoint went meanwhile (and its deliveries with it) matches no row.
+ */
+async function record(results: readonly Result[]): Promise<void> {
+  if (results.length === 0) return;
+  const column = <K extends keyof Result>(key: K) => results.map((result) => result[key]);
+  const iso = (dates: (Date | null)[]) => dates.map((date) => date?.toISOString() ?? null);
+  if (provider === 'postgresql') {
+    // Times travel as ISO text with their zone, stored as the UTC timestamps Prisma writes.
+    await prisma.$executeRaw`
+      UPDATE "WebhookDelivery" d SET "attempts" = r."attempts", "status" = r."status"::"WebhookDeliveryStatus",
+        "responseStatus" = r."responseStatus", "lastError" = r."lastError",
+        "lastAttemptAt" = (r."lastAttemptAt"::timestamptz AT TIME ZONE 'UTC')::timestamp(3),
+        "nextAttemptAt" = (r."nextAttemptAt"::timestamptz AT TIME ZONE 'UTC')::timestamp(3), "lockedUntil" = NULL
+      FROM unnest(${column('id')}::int[], ${column('attempts')}::int[], ${column('status')}::text[], ${column('responseStatus')}::int[],
+        ${column('lastError')}::text[], ${iso(column('lastAttemptAt'))}::text[], ${iso(column('nextAttemptAt'))}::text[])
+        AS r("id", "attempts", "status", "responseStatus", "lastError", "lastAttemptAt", "nextAttemptAt")
+      WHERE d."id" = r."id"`;
+    return;
+  }
+  const rows = results.map((result) => ({ ...result, lastAttemptAt: sqliteTime(result.lastAttemptAt), nextAttemptAt: sqliteTime(result.nextAttemptAt) }));
+  await prisma.$executeRaw`
+    UPDATE "WebhookDelivery" SET "attempts" = r.value ->> 'attempts', "status" = r.value ->> 'status',
+      "responseStatus" = r.value ->> 'responseStatus', "lastError" = r.value ->> 'lastError',
+      "lastAttemptAt" = r.value ->> 'lastAttemptAt', "nextAttemptAt" = r.value ->> 'nextAttemptAt', "lockedUntil" = NULL
+    FROM json_each(${JSON.stringify(rows)}) r
+    WHERE "WebhookDelivery"."id" = r.value ->> 'id'`;
 }
 
 /**
@@ -246,6 +347,7 @@ export function startDispatcher(options: DispatcherOptions = {}): Dispatcher {
   const settings = options.settings ?? DEFAULT_WEBHOOK_SETTINGS;
   const pollInterval = options.pollInterval ?? POLL_INTERVAL;
   const lease = settings.timeout + LEASE_MARGIN;
+  const agents = createAgents(settings.allowPrivate);
   let stopped = false;
   let woken = false;
   let timer: NodeJS.Timeout | undefined;
@@ -268,10 +370,9 @@ export function startDispatcher(options: DispatcherOptions = {}): Dispatcher {
       let claimed: Claimed[] = [];
       try {
         claimed = await claim(BATCH_SIZE, lease);
-        // Every attempt runs to its end (stop() waits for them); the first failure to write one is reported.
-        const outcomes = await Promise.allSettled(claimed.map((delivery) => attempt(delivery, settings)));
-        const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-        if (failed) throw failed.reason;
+        // Every attempt runs to its end (stop() waits for them), bounded by the timeout; then the
+        // batch's results are written together.
+        await record(await Promise.all(claimed.map((delivery) => attempt(delivery, settings, agents))));
         failing = false;
       } catch (error) {
         // The database away is reported once, by the database module; anything else once per streak.
@@ -301,6 +402,8 @@ export function startDispatcher(options: DispatcherOptions = {}): Dispatcher {
       stopListening();
       wakeUp?.();
       await done;
+      agents.http.destroy();
+      agents.https.destroy();
     },
   };
   // Every committed feed write wakes it: this process's, and other processes' and servers'
