@@ -239,6 +239,27 @@ describe('the admin API', () => {
 });
 
 describe('deliveries', () => {
+  it('posts one delivery after another on the connection it keeps open to the receiver', async () => {
+    const own = await startReceiver();
+    try {
+      const ws = await t.workspace();
+      const admin = through(() => allowing, ws.apiKey);
+      ok(await admin(CREATE, { input: { url: `${own.url}/kept`, eventTypes: ['association.linked'] } }), 'createWebhookEndpoint', 'CreateWebhookEndpointSuccess');
+      await createLabel(ws.gql, { key: 'knows', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'SINGLE', firstLabel: 'Knows' });
+      const people = [];
+      for (let i = 0; i < 7; i++) people.push(await contact(ws.gql, `Person ${i}`));
+      // Each event once the previous one arrived: a kept connection serves the next.
+      for (let i = 1; i < people.length; i++) {
+        await link(ws.gql, people[0]!, people[i]!, ['knows']);
+        await own.until((requests) => requests.length >= i, 10_000, `delivery ${i}`);
+      }
+      expect(own.requests.every((request) => request.status === 200)).toBe(true);
+      expect(own.connections, 'connections for 6 deliveries made one after another').toBeLessThanOrEqual(2);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('post a signed Standard Webhooks request: headers, body and the data of association.linked', async () => {
     const s = await setup({ eventTypes: ['association.linked'] });
     const ada = await contact(s.ws.gql, 'Ada');
