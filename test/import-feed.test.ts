@@ -15,7 +15,9 @@ import { createApp, type App } from '../src/app.js';
 import type { WebhookSettings } from '../src/config.js';
 import { prisma } from '../src/db/index.js';
 import { startDispatcher, type Dispatcher } from '../src/feed/dispatcher.js';
+import { eventData, payloadWriter, type FeedEvent } from '../src/feed/events.js';
 import { encodeGlobalId } from '../src/services/ids.js';
+import type { Viewer } from '../src/services/viewer.js';
 import { LiveAssociationEventsDocument } from './generated/graphql.js';
 import { useTestApp, type GraphQLResponse, type TestWorkspace } from './helpers.js';
 import { createContact, createLabel } from './support/fixtures.js';
@@ -283,5 +285,29 @@ describe.each([
     const first = (await live.next(15_000)).data!.associationEvents;
     expect(describeLink(s, first.label.key, first.firstRecordId, first.secondRecordId)).toBe('friend Ada>Fay');
     expect(await live.drain(300)).toEqual([]);
+  });
+});
+
+describe('the payload text of a batch of link events', () => {
+  it('is eventData as JSON.stringify writes it, to the byte, whatever the names hold', () => {
+    const viewer = { workspaceId: 12, userId: 7 } as Viewer;
+    const label = { id: 3, key: 'k"ey', type: 'SINGLE', cardinality: 'MANY_TO_MANY', firstLabel: 'A\\"', secondLabel: 'B\n', firstObject: { key: 'contact' }, secondObject: { key: 'co"mpany' } };
+    const names = ['plain', 'quote " and \\ backslash', 'ünïcödé 日本', 'emoji 😀', 'control \u0001\n\t', 'lone \ud800 surrogate', '\u2028\u2029', ''];
+    const payload = payloadWriter(viewer);
+    const events: FeedEvent[] = [{ action: 'LABEL_CREATED', label }];
+    for (const [i, first] of names.entries()) {
+      for (const [j, second] of names.entries()) {
+        events.push({
+          action: 'LINKED',
+          association: {
+            id: 2_147_483_647 - i * names.length - j,
+            label,
+            firstRecord: { id: i + 1, displayName: first, object: { key: 'contact' } },
+            secondRecord: { id: 1_000_000 + j, displayName: second, object: { key: 'co"mpany' } },
+          },
+        });
+      }
+    }
+    for (const event of events) expect(payload(event)).toBe(JSON.stringify(eventData(viewer, event)));
   });
 });

@@ -180,7 +180,9 @@ function argType(value: unknown): ArgType {
 
 /** Runs `query` on a driver transaction: its rows as objects by column name, values as the driver adapter gives them. */
 async function driverRows<T>(tx: Transaction, query: Prisma.Sql): Promise<T[]> {
-  const values = query.values as unknown[];
+  // Integer lists as array text on PostgreSQL, as the reader binds them (arrayText): an import's
+  // batch statements bind several lists of 1,000 ids each.
+  const values = tx.provider === 'postgres' ? (query.values as unknown[]).map(arrayText) : (query.values as unknown[]);
   const { columnNames, rows } = await tx.queryRaw({
     sql: tx.provider === 'postgres' ? query.text : query.sql,
     args: values,

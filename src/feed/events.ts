@@ -126,8 +126,32 @@ type EventRow = [
   payload: string,
 ];
 
-function eventRow(viewer: Viewer, event: FeedEvent): EventRow {
-  const payload = JSON.stringify(eventData(viewer, event));
+/**
+ * The payload text of each event of one write: JSON.stringify(eventData(…)), the same text to the
+ * byte, composed from the parts a batch repeats. A batch of links names a few labels and the
+ * same workspace and actor thousands of times; building each event's object tree and encoding
+ * every global id anew was most of what its events cost outside the database.
+ */
+export function payloadWriter(viewer: Viewer): (event: FeedEvent) => string {
+  const common = `{"workspaceId":${JSON.stringify(encodeGlobalId('Workspace', viewer.workspaceId))},"actorId":${JSON.stringify(encodeGlobalId('User', viewer.userId))}`;
+  const labels = new Map<LabelSnapshot, string>();
+  const labelJson = (label: LabelSnapshot) => {
+    let json = labels.get(label);
+    if (json === undefined) labels.set(label, (json = JSON.stringify(labelData(label))));
+    return json;
+  };
+  // recordData's keys, in its order.
+  const recordJson = (record: RecordSnapshot) =>
+    `{"id":"${encodeGlobalId('Record', record.id)}","objectKey":${JSON.stringify(record.object.key)},"displayName":${JSON.stringify(record.displayName)}}`;
+  return (event) => {
+    if (!('association' in event)) return JSON.stringify(eventData(viewer, event));
+    const { association } = event;
+    // eventData's keys, in its order; a base64 id needs no escaping.
+    return `${common},"associationId":"${encodeGlobalId('Association', association.id)}","label":${labelJson(association.label)},"firstRecord":${recordJson(association.firstRecord)},"secondRecord":${recordJson(association.secondRecord)}}`;
+  };
+}
+
+function eventRow(event: FeedEvent, payload: string): EventRow {
   if ('association' in event) {
     const { association } = event;
     return [event.action, association.label.id, association.label.key, association.id, association.firstRecord.id, association.secondRecord.id, payload];
@@ -142,7 +166,7 @@ const EVENT_CHUNK = 1000;
 
 /**
  * Appends `rows` to the log in order (their ids follow it) and returns each one's id and action.
- * The rows travel as one array per column (PostgreSQL) or one JSON text (SQLite): a statement
+ * The rows travel as one JSON text: a statement
  * per EVENT_CHUNK rows, no bind-parameter limit, and none of the per-row work Prisma's
  * createManyAndReturn does (compiling a statement with every value, mapping every row back),
  * which made the events most of the cost of a large batch of links.
@@ -150,22 +174,23 @@ const EVENT_CHUNK = 1000;
 async function insertEvents(tx: Tx, viewer: Viewer, rows: readonly EventRow[], at: Date): Promise<{ id: number; action: AssociationAction }[]> {
   const written: { id: number; action: AssociationAction }[] = [];
   for (let start = 0; start < rows.length; start += EVENT_CHUNK) {
-    const chunk = rows.slice(start, start + EVENT_CHUNK);
-    const column = <I extends number>(i: I) => chunk.map((row) => row[i]);
+    const chunk = JSON.stringify(rows.slice(start, start + EVENT_CHUNK));
     const returned =
       provider === 'postgresql'
-        ? await txRows<{ id: number | bigint | string; action: AssociationAction }>(tx, Prisma.sql`
+        ? // One JSON text rather than an array per column, which node-postgres would write as an
+          // array literal, escaping every quote of every payload in JavaScript; read as jsonb, so
+          // that the server parses it once (as json, each ->> would parse its row again).
+          await txRows<{ id: number | bigint | string; action: AssociationAction }>(tx, Prisma.sql`
             INSERT INTO "AssociationEvent" ("workspaceId", "action", "labelId", "labelKey", "associationId", "firstRecordId", "secondRecordId", "actorId", "payload", "at")
-            SELECT ${viewer.workspaceId}::int, e."action"::"AssociationAction", e."labelId", e."labelKey", e."associationId", e."firstRecordId", e."secondRecordId",
-              ${viewer.userId}::int, e."payload", ${at}::timestamp(3)
-            FROM unnest(${column(0)}::text[], ${column(1)}::int[], ${column(2)}::text[], ${column(3)}::int[], ${column(4)}::int[], ${column(5)}::int[], ${column(6)}::text[])
-              WITH ORDINALITY AS e("action", "labelId", "labelKey", "associationId", "firstRecordId", "secondRecordId", "payload", "n")
-            ORDER BY e."n"
+            SELECT ${viewer.workspaceId}::int, (e.value ->> 0)::"AssociationAction", (e.value ->> 1)::int, e.value ->> 2, (e.value ->> 3)::int, (e.value ->> 4)::int,
+              (e.value ->> 5)::int, ${viewer.userId}::int, e.value ->> 6, ${at}::timestamp(3)
+            FROM jsonb_array_elements(${chunk}::jsonb) WITH ORDINALITY AS e(value, n)
+            ORDER BY e.n
             RETURNING "id", "action"::text AS "action"`)
         : await txRows<{ id: number | bigint | string; action: AssociationAction }>(tx, Prisma.sql`
             INSERT INTO "AssociationEvent" ("workspaceId", "action", "labelId", "labelKey", "associationId", "firstRecordId", "secondRecordId", "actorId", "payload", "at")
             SELECT ${viewer.workspaceId}, e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4, e.value ->> 5, ${viewer.userId}, e.value ->> 6, ${at}
-            FROM json_each(${JSON.stringify(chunk)}) e
+            FROM json_each(${chunk}) e
             ORDER BY e.key
             RETURNING "id", "action"`);
     for (const row of returned) written.push({ id: Number(row.id), action: row.action });
@@ -242,10 +267,11 @@ export async function recordEvents(tx: Tx, viewer: Viewer, events: readonly Feed
   if (events.length === 0) return;
   const records = mention(tx, events);
   const at = new Date();
+  const payload = payloadWriter(viewer);
   const rows = await insertEvents(
     tx,
     viewer,
-    events.map((event) => eventRow(viewer, event)),
+    events.map((event) => eventRow(event, payload(event))),
     at,
   );
   // The deliveries: one per enabled endpoint of the workspace that wants the event, written by

@@ -407,12 +407,22 @@ export function importAssociations(options: ImportOptions): Promise<ImportSummar
   return run(options, plan);
 }
 
+/**
+ * The workspace's objects by key, each with its unique field: one statement on the driver
+ * transaction, read again for every batch (where Prisma's nested read took two statements and a
+ * query compilation each time).
+ */
 async function workspaceObjects(tx: Tx, workspaceId: number): Promise<Map<string, ObjectRef>> {
-  const objects = await tx.objectModel.findMany({
-    where: { workspaceId },
-    select: { id: true, key: true, fields: { where: { unique: true }, select: { key: true, type: true } } },
-  });
-  return new Map(objects.map((object) => [object.key, { id: object.id, key: object.key, unique: object.fields[0] }]));
+  const rows = await txRows<{ id: number | bigint | string; key: string; uniqueKey: string | null; uniqueType: string | null }>(tx, Prisma.sql`
+    SELECT o."id", o."key", f."key" AS "uniqueKey", f."type" AS "uniqueType"
+    FROM "Object" o LEFT JOIN "Field" f ON f."objectId" = o."id" AND f."unique"
+    WHERE o."workspaceId" = ${workspaceId}`);
+  const objects = new Map<string, ObjectRef>();
+  for (const row of rows) {
+    const unique = row.uniqueKey === null ? undefined : { key: row.uniqueKey, type: row.uniqueType as FieldDef['type'] };
+    objects.set(row.key, { id: Number(row.id), key: row.key, unique });
+  }
+  return objects;
 }
 
 /** Missing and hidden records answer alike, as the API's lookups do. */
