@@ -164,7 +164,9 @@ async function widen(
   // lookup asks only whether the pair is linked, which the unique index (label, first record,
   // second record) answers alone; asked for the association's id, PostgreSQL would rather read
   // a covering index by one of the two records, all of a hub's links for each probe. The id is
-  // read for the pairs that are linked, few.
+  // read for the pairs that are linked, few. The LIMIT, never reached, keeps the planner from
+  // folding the probes into the query above, which copied each lookup into its filter: twice the
+  // index scans to set up at every hop, whether the probes run or not.
   const probe = (direction: 1 | 2) => {
     const [near, far] = direction === 1 ? ['firstRecordId', 'secondRecordId'] : ['secondRecordId', 'firstRecordId'];
     const pair = Prisma.sql`FROM "Association" a WHERE a."labelId" = t."labelId" AND a.${Prisma.raw(`"${near}"`)} = t."recordId" AND a.${Prisma.raw(`"${far}"`)} = o."value"`;
@@ -173,21 +175,46 @@ async function widen(
           t."labelId", t."recordId" AS ${Prisma.raw(`"${near}"`)}, o."value" AS ${Prisma.raw(`"${far}"`)}
         FROM "RecordLabelTally" t CROSS JOIN ${idTable(provider, probed, 'o')}
         WHERE ${inIds(provider, Prisma.sql`t."recordId"`, driver)}${labels('t."labelId"')} AND t."side" <> ${direction === 1 ? 2 : 1}
+        LIMIT 1000000000
       ) p WHERE p."id" IS NOT NULL`;
   };
   // The widened side's links, read once (in no order: they are sorted here, and a read cut by its
-  // LIMIT is refused whole); at the last hop allowed, not at all where the probes said no. Each
-  // says whether it reaches the other frontier: a subquery in the select list, which both
-  // databases run once as a lookup table (a join here could be planned as a nested loop over the
-  // two lists, and the other frontier may hold thousands of records). Links that reach it end
-  // the path at this hop, and they alone are returned.
-  const read = (ids: readonly number[], others: readonly number[], k: 0 | 1) => {
-    const open = Prisma.sql`c."fromFirst" = ${k === 0 ? 1 : 0} AND c."cheaper" <= ${remaining} AND NOT EXISTS (SELECT 1 FROM m)${last ? Prisma.sql` AND c."probe" = 0` : Prisma.empty}${bothEnds}`;
-    return Prisma.sql`SELECT * FROM (SELECT ${Prisma.raw(String(k + 2))} AS "kind", ${columns},
-        CASE WHEN s."relatedId" IN (SELECT f."value" FROM ${idTable(provider, others, 'f')}) THEN 1 ELSE 0 END AS "hit"
-      FROM ${sideRows(viewer, ids, { labelIds })}
-      LIMIT (SELECT CASE WHEN ${open} THEN ${remaining + 1} ELSE 0 END FROM c)) ${Prisma.raw(`r${k}`)}`;
-  };
+  // LIMIT is refused whole); at the last hop allowed, not at all where the probes said no. Which
+  // side that is the statement decides (c), and w hands the one read that side's frontier and the
+  // other's: a read per side, each switched off by its LIMIT, cost PostgreSQL the setting up of
+  // both sides' index scans at every hop, though one at most ever runs. Each link says whether it
+  // reaches the other frontier: a subquery in the select list, which both databases run once as
+  // a lookup table (a join here could be planned as a nested loop over the two lists, and the
+  // other frontier may hold thousands of records). Links that reach it end the path at this hop,
+  // and they alone are returned. The read is sideRows' two halves, for a viewer who sees every
+  // record, over a list the statement chooses.
+  const list = (ids: readonly number[]) => (provider === 'postgresql' ? Prisma.sql`${[...ids]}::int[]` : Prisma.sql`${JSON.stringify(ids)}`);
+  const listed = (which: 'near' | 'far') =>
+    provider === 'postgresql'
+      ? Prisma.sql`SELECT f."value" FROM unnest((SELECT w.${Prisma.raw(`"${which}"`)} FROM w)) AS f(value)`
+      : Prisma.sql`SELECT f."value" FROM json_each((SELECT w.${Prisma.raw(`"${which}"`)} FROM w)) f`;
+  const near = (column: string) =>
+    provider === 'postgresql'
+      ? Prisma.sql`a.${Prisma.raw(`"${column}"`)} = ANY((SELECT w."near" FROM w)::int[])`
+      : Prisma.sql`a.${Prisma.raw(`"${column}"`)} IN (${listed('near')})`;
+  const open = Prisma.sql`c."cheaper" <= ${remaining} AND NOT EXISTS (SELECT 1 FROM m)${last ? Prisma.sql` AND c."probe" = 0` : Prisma.empty}${bothEnds}`;
+  const widened = Prisma.sql`w AS MATERIALIZED (
+      SELECT CASE WHEN c."fromFirst" = 1 THEN 2 ELSE 3 END AS "kind",
+        CASE WHEN c."fromFirst" = 1 THEN ${list(from)} ELSE ${list(to)} END AS "near",
+        CASE WHEN c."fromFirst" = 1 THEN ${list(to)} ELSE ${list(from)} END AS "far",
+        CASE WHEN ${open} THEN ${remaining + 1} ELSE 0 END AS "take"
+      FROM c
+    ), l AS MATERIALIZED (
+      SELECT (SELECT w."kind" FROM w) AS "kind", ${columns},
+        CASE WHEN s."relatedId" IN (${listed('far')}) THEN 1 ELSE 0 END AS "hit"
+      FROM (
+        SELECT a."id", a."labelId", a."firstRecordId" AS "recordId", a."secondRecordId" AS "relatedId", 1 AS "side"
+          FROM "Association" a WHERE ${near('firstRecordId')}${labels('a."labelId"')}
+        UNION ALL SELECT a."id", a."labelId", a."secondRecordId" AS "recordId", a."firstRecordId" AS "relatedId", 2 AS "side"
+          FROM "Association" a WHERE ${near('secondRecordId')}${labels('a."labelId"')}
+      ) s
+      LIMIT (SELECT w."take" FROM w)
+    )`;
   // Fewer links first; as many, fewer records; as many, the starting side.
   const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
     WITH ${ends ? Prisma.sql`${endsRead}, ` : Prisma.empty}s AS MATERIALIZED (
@@ -202,9 +229,7 @@ async function widen(
       ) e
     ), m AS MATERIALIZED (
       SELECT * FROM (${probe(1)} UNION ALL ${probe(2)}) p LIMIT (SELECT CASE WHEN c."probe" = 1${bothEnds} THEN 1000000000 ELSE 0 END FROM c)
-    ), l AS MATERIALIZED (
-      ${read(from, to, 0)} UNION ALL ${read(to, from, 1)}
-    )
+    ), ${widened}
     ${endRows}SELECT 0 AS "kind", c."fromFirst" AS "id", c."cheaper" AS "labelId", c."probe" AS "recordId", (SELECT COUNT(*) FROM l) AS "relatedId", 0 AS "side"${pad} FROM c
     UNION ALL SELECT 1, m."id", m."labelId", m."firstRecordId", m."secondRecordId", 0${pad} FROM m
     UNION ALL SELECT 4, l."id", l."labelId", l."recordId", l."relatedId", l."side"${pad} FROM l WHERE l."hit" = 1${
