@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
-import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUERY_ROWS, type Config } from './config.js';
 import type { Context } from './context.js';
 import { databaseReady, reportDatabaseError, requireDatabase } from './db/index.js';
@@ -126,6 +126,26 @@ function loadersPlugin(): Plugin<Context & ServerContext> {
   };
 }
 
+/**
+ * GET /ready: 200 when the database answers, else 503 with Retry-After. Yoga's useReadinessCheck
+ * tests every request's URL against a URLPattern, which costs each GraphQL request more than
+ * comparing its path.
+ */
+function readinessCheck(): Plugin {
+  return {
+    onRequest: ({ url, endResponse, fetchAPI }) => {
+      if (url.pathname !== '/ready') return;
+      return databaseReady().then((ready) =>
+        endResponse(
+          ready
+            ? new fetchAPI.Response(null, { status: 200 })
+            : new fetchAPI.Response(null, { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } }),
+        ),
+      );
+    },
+  };
+}
+
 function statementsPlugin(): Plugin<Context & ServerContext> {
   return {
     onExecute: ({ args }) => ({
@@ -159,6 +179,10 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
+    // bodyLimit (below) holds every body to its limit, by Content-Length or by counting. Yoga's own
+    // limit (25 MB) would pipe every request's body through a counting stream besides, a cost in
+    // each request's CPU, and refuse uploads the upload limit allows.
+    maxRequestBodySize: false,
     landingPage: false,
     // Browsers: RELATE_CORS_ORIGINS (default: none in production, any origin in development).
     cors: corsOption(config.corsOrigins ?? (config.production ? [] : '*')),
@@ -221,11 +245,7 @@ export function createApp({ config, graphiqlApiKey, graphiqlExamples, trustedDoc
       ),
       ...queryGuards({ maxRows: config.maxQueryRows ?? DEFAULT_MAX_QUERY_ROWS, introspection }),
       ...(introspection ? [] : [{ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) } satisfies Plugin]),
-      useReadinessCheck({
-        endpoint: '/ready',
-        check: async () =>
-          (await databaseReady()) || new Response(null, { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } }),
-      }),
+      readinessCheck(),
       ...(config.reportStatements ? [statementsPlugin()] : []),
     ],
   });
