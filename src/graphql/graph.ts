@@ -144,10 +144,9 @@ builder.queryFields((t) => ({
       const from = idOf('Record', args.from);
       const to = idOf('Record', args.to);
       if (from === null || to === null) return null;
-      // The ends are read and primed by the search's first statement (a hidden one: null).
-      const ids = await findPath(ctx.viewer, { from, to, maxHops, labelIds: await idsOf(ctx.loaders.labels(), args.labelKeys) }, (record) =>
-        ctx.loaders.record.prime(record.id, record),
-      );
+      const ends = await ctx.loaders.record.loadMany([from, to]);
+      if (ends.some((end) => end === null || end instanceof Error)) return null;
+      const ids = await findPath(ctx.viewer, { from, to, maxHops, labelIds: await idsOf(ctx.loaders.labels(), args.labelKeys) });
       if (!ids) return null;
       const records = await ctx.loaders.record.loadMany(ids.recordIds);
       // A record of the path deleted meanwhile: the path is gone too.

@@ -78,14 +78,7 @@ interface Hop {
   meetingOnly: boolean;
   /** The widened side has more links than the search may still read, and they were not read. */
   tooMany: boolean;
-  /** At the first hop, the two ends as the viewer may see them (none, one or both): without both, nothing else was read. */
-  ends?: RecordRow[];
 }
-
-/** A record's columns but its id, of the ends' rows of a path search's first hop (see widen). */
-const END_COLUMNS = Prisma.raw(['workspaceId', 'objectId', 'properties', 'displayName', 'ownerId', 'createdAt', 'updatedAt'].map((field) => `e."${field}"`).join(', '));
-/** The same columns, empty, for every other row of that statement. */
-const NO_END_COLUMNS = Prisma.raw(', NULL, NULL, NULL, NULL, NULL, NULL, NULL');
 
 const parseRow = (raw: Record<string, unknown>): PathRow => ({
   id: Number(raw.id),
@@ -115,32 +108,13 @@ async function widen(
   labelIds: readonly number[] | undefined,
   remaining: number,
   last: boolean,
-  ends: readonly [number, number] | null,
 ): Promise<Hop> {
   const columns = Prisma.sql`s."id", s."labelId", s."recordId", s."relatedId", s."side"`;
-  // The ends, at the first hop: read as the viewer may see them, in the statement of the hop,
-  // which reads nothing else unless both are there (a hidden or foreign end costs nothing and
-  // decides nothing). Their rows come first in the union and fill the record columns, which the
-  // hop's rows leave empty: PostgreSQL types a union's columns from the left, and a column only
-  // ever empty up to a filled one would be typed text.
-  const endsRead = ends
-    ? Prisma.sql`e AS MATERIALIZED (SELECT ${RECORD_COLUMNS} FROM "Record" r WHERE ${inIds(provider, Prisma.sql`r."id"`, ends)} AND ${visibleRecordSql(viewer, 'r')})`
-    : Prisma.empty;
-  const endRows = ends
-    ? Prisma.sql`SELECT 5 AS "kind", e."id", NULL AS "labelId", NULL AS "recordId", NULL AS "relatedId", NULL AS "side", ${END_COLUMNS} FROM e UNION ALL `
-    : Prisma.empty;
-  const pad = ends ? NO_END_COLUMNS : Prisma.empty;
-  const bothEnds = ends ? Prisma.sql` AND (SELECT COUNT(*) FROM e) = 2` : Prisma.empty;
-  const endsOf = (rows: Record<string, unknown>[]) => (ends ? { ends: rows.filter((row) => Number(row.kind) === 5).map(recordOf) } : {});
   if (isRestricted(viewer)) {
     const index = to.length < from.length ? 1 : 0;
     const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
-      ${ends ? Prisma.sql`WITH ${endsRead} ` : Prisma.empty}${endRows}SELECT x.*${pad} FROM (
-        SELECT 2 AS "kind", ${columns} FROM ${sideRows(viewer, index === 0 ? from : to, { labelIds })} ORDER BY s."recordId", s."id"
-        LIMIT ${ends ? Prisma.sql`(SELECT CASE WHEN COUNT(*) = 2 THEN ${remaining + 1} ELSE 0 END FROM e)` : Prisma.sql`${remaining + 1}`}) x`);
-    const links = rows.filter((row) => Number(row.kind) === 2).map(parseRow);
-    links.sort((a, b) => a.recordId - b.recordId || a.id - b.id);
-    return { index, rows: links, meetingOnly: false, tooMany: links.length > remaining, ...endsOf(rows) };
+      SELECT ${columns} FROM ${sideRows(viewer, index === 0 ? from : to, { labelIds })} ORDER BY s."recordId", s."id" LIMIT ${remaining + 1}`);
+    return { index, rows: rows.map(parseRow), meetingOnly: false, tooMany: rows.length > remaining };
   }
   const labels = (column: string) =>
     labelIds ? Prisma.sql` AND ${inIds(provider, Prisma.raw(column), labelIds.length ? labelIds : [-1])}` : Prisma.empty;
@@ -164,9 +138,7 @@ async function widen(
   // lookup asks only whether the pair is linked, which the unique index (label, first record,
   // second record) answers alone; asked for the association's id, PostgreSQL would rather read
   // a covering index by one of the two records, all of a hub's links for each probe. The id is
-  // read for the pairs that are linked, few. The LIMIT, never reached, keeps the planner from
-  // folding the probes into the query above, which copied each lookup into its filter: twice the
-  // index scans to set up at every hop, whether the probes run or not.
+  // read for the pairs that are linked, few.
   const probe = (direction: 1 | 2) => {
     const [near, far] = direction === 1 ? ['firstRecordId', 'secondRecordId'] : ['secondRecordId', 'firstRecordId'];
     const pair = Prisma.sql`FROM "Association" a WHERE a."labelId" = t."labelId" AND a.${Prisma.raw(`"${near}"`)} = t."recordId" AND a.${Prisma.raw(`"${far}"`)} = o."value"`;
@@ -175,49 +147,24 @@ async function widen(
           t."labelId", t."recordId" AS ${Prisma.raw(`"${near}"`)}, o."value" AS ${Prisma.raw(`"${far}"`)}
         FROM "RecordLabelTally" t CROSS JOIN ${idTable(provider, probed, 'o')}
         WHERE ${inIds(provider, Prisma.sql`t."recordId"`, driver)}${labels('t."labelId"')} AND t."side" <> ${direction === 1 ? 2 : 1}
-        LIMIT 1000000000
       ) p WHERE p."id" IS NOT NULL`;
   };
   // The widened side's links, read once (in no order: they are sorted here, and a read cut by its
-  // LIMIT is refused whole); at the last hop allowed, not at all where the probes said no. Which
-  // side that is the statement decides (c), and w hands the one read that side's frontier and the
-  // other's: a read per side, each switched off by its LIMIT, cost PostgreSQL the setting up of
-  // both sides' index scans at every hop, though one at most ever runs. Each link says whether it
-  // reaches the other frontier: a subquery in the select list, which both databases run once as
-  // a lookup table (a join here could be planned as a nested loop over the two lists, and the
-  // other frontier may hold thousands of records). Links that reach it end the path at this hop,
-  // and they alone are returned. The read is sideRows' two halves, for a viewer who sees every
-  // record, over a list the statement chooses.
-  const list = (ids: readonly number[]) => (provider === 'postgresql' ? Prisma.sql`${[...ids]}::int[]` : Prisma.sql`${JSON.stringify(ids)}`);
-  const listed = (which: 'near' | 'far') =>
-    provider === 'postgresql'
-      ? Prisma.sql`SELECT f."value" FROM unnest((SELECT w.${Prisma.raw(`"${which}"`)} FROM w)) AS f(value)`
-      : Prisma.sql`SELECT f."value" FROM json_each((SELECT w.${Prisma.raw(`"${which}"`)} FROM w)) f`;
-  const near = (column: string) =>
-    provider === 'postgresql'
-      ? Prisma.sql`a.${Prisma.raw(`"${column}"`)} = ANY((SELECT w."near" FROM w)::int[])`
-      : Prisma.sql`a.${Prisma.raw(`"${column}"`)} IN (${listed('near')})`;
-  const open = Prisma.sql`c."cheaper" <= ${remaining} AND NOT EXISTS (SELECT 1 FROM m)${last ? Prisma.sql` AND c."probe" = 0` : Prisma.empty}${bothEnds}`;
-  const widened = Prisma.sql`w AS MATERIALIZED (
-      SELECT CASE WHEN c."fromFirst" = 1 THEN 2 ELSE 3 END AS "kind",
-        CASE WHEN c."fromFirst" = 1 THEN ${list(from)} ELSE ${list(to)} END AS "near",
-        CASE WHEN c."fromFirst" = 1 THEN ${list(to)} ELSE ${list(from)} END AS "far",
-        CASE WHEN ${open} THEN ${remaining + 1} ELSE 0 END AS "take"
-      FROM c
-    ), l AS MATERIALIZED (
-      SELECT (SELECT w."kind" FROM w) AS "kind", ${columns},
-        CASE WHEN s."relatedId" IN (${listed('far')}) THEN 1 ELSE 0 END AS "hit"
-      FROM (
-        SELECT a."id", a."labelId", a."firstRecordId" AS "recordId", a."secondRecordId" AS "relatedId", 1 AS "side"
-          FROM "Association" a WHERE ${near('firstRecordId')}${labels('a."labelId"')}
-        UNION ALL SELECT a."id", a."labelId", a."secondRecordId" AS "recordId", a."firstRecordId" AS "relatedId", 2 AS "side"
-          FROM "Association" a WHERE ${near('secondRecordId')}${labels('a."labelId"')}
-      ) s
-      LIMIT (SELECT w."take" FROM w)
-    )`;
+  // LIMIT is refused whole); at the last hop allowed, not at all where the probes said no. Each
+  // says whether it reaches the other frontier: a subquery in the select list, which both
+  // databases run once as a lookup table (a join here could be planned as a nested loop over the
+  // two lists, and the other frontier may hold thousands of records). Links that reach it end
+  // the path at this hop, and they alone are returned.
+  const read = (ids: readonly number[], others: readonly number[], k: 0 | 1) => {
+    const open = Prisma.sql`c."fromFirst" = ${k === 0 ? 1 : 0} AND c."cheaper" <= ${remaining} AND NOT EXISTS (SELECT 1 FROM m)${last ? Prisma.sql` AND c."probe" = 0` : Prisma.empty}`;
+    return Prisma.sql`SELECT * FROM (SELECT ${Prisma.raw(String(k + 2))} AS "kind", ${columns},
+        CASE WHEN s."relatedId" IN (SELECT f."value" FROM ${idTable(provider, others, 'f')}) THEN 1 ELSE 0 END AS "hit"
+      FROM ${sideRows(viewer, ids, { labelIds })}
+      LIMIT (SELECT CASE WHEN ${open} THEN ${remaining + 1} ELSE 0 END FROM c)) ${Prisma.raw(`r${k}`)}`;
+  };
   // Fewer links first; as many, fewer records; as many, the starting side.
   const rows = await reader.rows<Record<string, unknown>>(Prisma.sql`
-    WITH ${ends ? Prisma.sql`${endsRead}, ` : Prisma.empty}s AS MATERIALIZED (
+    WITH s AS MATERIALIZED (
       SELECT COALESCE(SUM(t."associations"), 0) AS "links", COUNT(*) AS "tallies" FROM ${tallies(driver)}
     ), d AS MATERIALIZED (
       SELECT ${a} AS "a", ${b} AS "b", s."tallies" * ${probed.length * PROBE_COST} AS "probes" FROM s
@@ -228,18 +175,18 @@ async function widen(
         ) x
       ) e
     ), m AS MATERIALIZED (
-      SELECT * FROM (${probe(1)} UNION ALL ${probe(2)}) p LIMIT (SELECT CASE WHEN c."probe" = 1${bothEnds} THEN 1000000000 ELSE 0 END FROM c)
-    ), ${widened}
-    ${endRows}SELECT 0 AS "kind", c."fromFirst" AS "id", c."cheaper" AS "labelId", c."probe" AS "recordId", (SELECT COUNT(*) FROM l) AS "relatedId", 0 AS "side"${pad} FROM c
-    UNION ALL SELECT 1, m."id", m."labelId", m."firstRecordId", m."secondRecordId", 0${pad} FROM m
-    UNION ALL SELECT 4, l."id", l."labelId", l."recordId", l."relatedId", l."side"${pad} FROM l WHERE l."hit" = 1${
+      SELECT * FROM (${probe(1)} UNION ALL ${probe(2)}) p LIMIT (SELECT CASE WHEN c."probe" = 1 THEN 1000000000 ELSE 0 END FROM c)
+    ), l AS MATERIALIZED (
+      ${read(from, to, 0)} UNION ALL ${read(to, from, 1)}
+    )
+    SELECT 0 AS "kind", c."fromFirst" AS "id", c."cheaper" AS "labelId", c."probe" AS "recordId", (SELECT COUNT(*) FROM l) AS "relatedId", 0 AS "side" FROM c
+    UNION ALL SELECT 1, m."id", m."labelId", m."firstRecordId", m."secondRecordId", 0 FROM m
+    UNION ALL SELECT 4, l."id", l."labelId", l."recordId", l."relatedId", l."side" FROM l WHERE l."hit" = 1${
       last ? Prisma.empty : Prisma.sql`
-    UNION ALL SELECT l."kind", l."id", l."labelId", l."recordId", l."relatedId", l."side"${pad} FROM l WHERE NOT EXISTS (SELECT 1 FROM l WHERE l."hit" = 1)`
+    UNION ALL SELECT l."kind", l."id", l."labelId", l."recordId", l."relatedId", l."side" FROM l WHERE NOT EXISTS (SELECT 1 FROM l WHERE l."hit" = 1)`
     }`);
-  const found = endsOf(rows);
-  if (found.ends && found.ends.length < 2) return { index: 0, rows: [], meetingOnly: true, tooMany: false, ...found };
   const head = rows.find((row) => Number(row.kind) === 0)!;
-  const rest = rows.filter((row) => row !== head && Number(row.kind) !== 5);
+  const rest = rows.filter((row) => row !== head);
   const index = Number(head.id) === 1 ? 0 : 1;
   const cheaper = Number(head.labelId);
   const frontier = new Set(index === 0 ? from : to);
@@ -258,16 +205,16 @@ async function widen(
       };
     });
     rowsMet.sort((a, b) => a.recordId - b.recordId || a.id - b.id);
-    return { index, rows: rowsMet, meetingOnly: true, tooMany: false, ...found };
+    return { index, rows: rowsMet, meetingOnly: true, tooMany: false };
   }
   const linksRead = Number(head.relatedId);
   const byRecord = (a: PathRow, b: PathRow) => a.recordId - b.recordId || a.id - b.id;
   const hit = rest.filter((row) => Number(row.kind) === 4).map(parseRow);
-  if (hit.length > 0) return { index, rows: hit.sort(byRecord), meetingOnly: true, tooMany: linksRead > remaining, ...found };
+  if (hit.length > 0) return { index, rows: hit.sort(byRecord), meetingOnly: true, tooMany: linksRead > remaining };
   const probedAll = Number(head.recordId) === 1;
-  if (last && probedAll) return { index, rows: [], meetingOnly: true, tooMany: false, ...found };
+  if (last && probedAll) return { index, rows: [], meetingOnly: true, tooMany: false };
   const links = rest.filter((row) => Number(row.kind) === 2 || Number(row.kind) === 3).map(parseRow);
-  return { index, rows: links.sort(byRecord), meetingOnly: last, tooMany: cheaper > remaining || linksRead > remaining, ...found };
+  return { index, rows: links.sort(byRecord), meetingOnly: last, tooMany: cheaper > remaining || linksRead > remaining };
 }
 
 interface Search {
@@ -382,9 +329,7 @@ export interface PathIds {
 }
 
 /**
- * A shortest path from one record to another within `maxHops`, or null (also when either end is
- * missing or hidden from the viewer: the first hop's statement reads the ends too, and hands
- * those the viewer may see to `prime`, the request's record loader). Searches from
+ * A shortest path from one visible record to another within `maxHops`, or null. Searches from
  * both ends, one statement per hop, always widening the cheaper side (see widen); the hops of
  * both sides together never exceed `maxHops`. Among paths of the same length the one
  * through the lowest ids (then the oldest associations) wins, so the answer is stable: the
@@ -398,7 +343,6 @@ export interface PathIds {
 export async function findPath(
   viewer: Viewer,
   input: { from: number; to: number; maxHops: number; labelIds?: readonly number[] | undefined },
-  prime: (record: RecordRow) => void,
 ): Promise<PathIds | null> {
   const { from, to, maxHops, labelIds } = input;
   if (from === to) return { recordIds: [from], associations: [] };
@@ -410,12 +354,7 @@ export async function findPath(
   for (let hops = 0; hops < maxHops; hops += 1) {
     if (sides[0]!.frontier.length === 0 || sides[1]!.frontier.length === 0) return null;
     const remaining = PATH_SEARCH_ROWS - read;
-    const hop = await widen(viewer, sides[0]!.frontier, sides[1]!.frontier, labelIds, remaining, hops === maxHops - 1, hops === 0 ? [from, to] : null);
-    if (hop.ends) {
-      hop.ends.forEach(prime);
-      if (hop.ends.length < 2) return null;
-    }
-    const { index, rows, meetingOnly, tooMany } = hop;
+    const { index, rows, meetingOnly, tooMany } = await widen(viewer, sides[0]!.frontier, sides[1]!.frontier, labelIds, remaining, hops === maxHops - 1);
     const side = sides[index]!;
     const other = sides[1 - index]!;
     if (tooMany) {
