@@ -216,6 +216,16 @@ describe('importAssociations', () => {
     expect(wrongKey.status).toBe(413);
   });
 
+  it('an upload is held to RELATE_IMPORT_UPLOAD_MAX_BYTES (64 MiB by default) alone: a 30 MB file is received', async () => {
+    // A file the job refuses at its header, so that receiving it is all this costs: a limit of
+    // the HTTP layer below the upload limit (graphql-yoga's is 25 MB) would answer 413 instead.
+    const large = `first,second,labels\r\n${'a,b,c\r\n'.repeat(4_300_000)}`;
+    expect(large.length).toBeGreaterThan(30_000_000);
+    const job = await until(ws.apiKey, await submit(ws.apiKey, large, { name: 'large.csv' }));
+    expect(job).toMatchObject({ status: 'FAILED', createdCount: 0 });
+    expect(job.failure).toMatch(/Unknown column "first"/);
+  });
+
   it('a file over RELATE_IMPORT_UPLOAD_MAX_BYTES is a typed error and no job: larger files go through relate import', async () => {
     const jobs = await prisma.importJob.count();
     const content = csv([[c[0]!, c[1]!, 'friend']]);
