@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Webhook } from 'standardwebhooks';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../config.js';
-import { prisma, provider, reportDatabaseError } from '../db/index.js';
+import { Prisma, prisma, provider, reportDatabaseError } from '../db/index.js';
 import { timestamp } from '../db/reader.js';
 import { logger } from '../logger.js';
 import { encodeGlobalId } from '../services/ids.js';
@@ -99,19 +99,20 @@ interface ClaimedRow {
 async function claim(limit: number, lease: number): Promise<Claimed[]> {
   const now = new Date();
   const until = new Date(now.getTime() + lease);
+  // The due deliveries of enabled endpoints, first due first.
+  const due = Prisma.sql`
+    SELECT d."id" FROM "WebhookDelivery" d
+    JOIN "WebhookEndpoint" e ON e."id" = d."endpointId" AND e."enabled"
+    WHERE d."status" = 'PENDING' AND d."nextAttemptAt" <= ${now}
+      AND (d."lockedUntil" IS NULL OR d."lockedUntil" < ${now})
+    ORDER BY d."nextAttemptAt", d."id"
+    LIMIT ${limit}`;
   const rows =
     provider === 'postgresql'
       ? await prisma.$queryRaw<ClaimedRow[]>`
           WITH claimed AS (
             UPDATE "WebhookDelivery" SET "lockedUntil" = ${until}
-            WHERE "id" IN (
-              SELECT d."id" FROM "WebhookDelivery" d
-              JOIN "WebhookEndpoint" e ON e."id" = d."endpointId" AND e."enabled"
-              WHERE d."status" = 'PENDING' AND d."nextAttemptAt" <= ${now}
-                AND (d."lockedUntil" IS NULL OR d."lockedUntil" < ${now})
-              ORDER BY d."nextAttemptAt", d."id"
-              LIMIT ${limit}
-              FOR UPDATE OF d SKIP LOCKED)
+            WHERE "id" IN (${due} FOR UPDATE OF d SKIP LOCKED)
             RETURNING "id", "eventId", "eventType", "attempts", "endpointId")
           SELECT c."id", c."eventId", c."eventType", c."attempts", e."url", e."secret", ev."at", ev."payload"
           FROM claimed c
@@ -121,13 +122,7 @@ async function claim(limit: number, lease: number): Promise<Claimed[]> {
         // tables only through subqueries.
         await prisma.$queryRaw<ClaimedRow[]>`
           UPDATE "WebhookDelivery" SET "lockedUntil" = ${until}
-          WHERE "id" IN (
-            SELECT d."id" FROM "WebhookDelivery" d
-            JOIN "WebhookEndpoint" e ON e."id" = d."endpointId" AND e."enabled"
-            WHERE d."status" = 'PENDING' AND d."nextAttemptAt" <= ${now}
-              AND (d."lockedUntil" IS NULL OR d."lockedUntil" < ${now})
-            ORDER BY d."nextAttemptAt", d."id"
-            LIMIT ${limit})
+          WHERE "id" IN (${due})
           RETURNING "id", "eventId", "eventType", "attempts",
             (SELECT "url" FROM "WebhookEndpoint" WHERE "id" = "endpointId") AS "url",
             (SELECT "secret" FROM "WebhookEndpoint" WHERE "id" = "endpointId") AS "secret",
