@@ -198,11 +198,6 @@ async function insertEvents(tx: Tx, viewer: Viewer, rows: readonly EventRow[], a
   return written.sort((x, y) => x.id - y.id);
 }
 
-/** Whether an endpoint's stored filter (",type,type," or "" for all) takes an event type. */
-export function wantsType(eventTypes: string, type: string): boolean {
-  return eventTypes === '' || eventTypes.includes(`,${type},`);
-}
-
 const committedWrites = new WeakSet<Tx>();
 
 /**
@@ -274,7 +269,8 @@ export async function recordEvents(tx: Tx, viewer: Viewer, events: readonly Feed
     events.map((event) => eventRow(event, payload(event))),
     at,
   );
-  // The deliveries: one per enabled endpoint of the workspace that wants the event, written by
+  // The deliveries: one per enabled endpoint of the workspace that wants the event (its stored
+  // filter is ",type,type,", or "" for every type), written by
   // the database in the same statement that reads the endpoints (and, on PostgreSQL, announces
   // the write), so an endpoint costs the write no statement of its own.
   const ids = rows.map((row) => row.id);
