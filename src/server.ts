@@ -86,6 +86,10 @@ async function seed(): Promise<string | undefined> {
   return keys.developmentKey;
 }
 
+function logListening(port: number) {
+  logger.info('listening', { url: `http://localhost:${port}/graphql`, database: config.provider, workers: config.workers });
+}
+
 function serve() {
   const app = createApp({ config, trustedDocuments, graphiqlApiKey: () => graphiqlApiKey, graphiqlExamples: () => graphiqlExamples });
   const server = createServer((req, res) => {
@@ -94,10 +98,8 @@ function serve() {
   });
   server.listen(config.port, () => {
     const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    if (cluster.isPrimary || cluster.worker?.id === 1) {
-      logger.info('listening', { url: `http://localhost:${port}/graphql`, database: config.provider, workers: config.workers });
-    }
+    // With RELATE_WORKERS the primary says so, once every worker listens.
+    if (cluster.isPrimary) logListening(typeof address === 'object' && address ? address.port : config.port);
   });
 
   let stopping = false;
@@ -165,6 +167,13 @@ if (config.workers <= 1) {
       await closeDatabase();
     });
   }
+  // The server is up when every worker serves: until then a worker still starting gets no connections.
+  let listening = 0;
+  cluster.on('listening', (worker, address) => {
+    logger.debug('worker listening', { worker: worker.id, url: `http://localhost:${address.port}/graphql` });
+    listening += 1;
+    if (listening === config.workers) logListening(address.port);
+  });
   for (let i = 0; i < config.workers; i += 1) {
     cluster.fork({
       [GRAPHIQL_KEY_ENV]: graphiqlApiKey ?? '',

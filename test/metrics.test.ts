@@ -244,7 +244,7 @@ describe('RELATE_WORKERS=2', () => {
     }
     for (let i = 0; i < 4; i += 1) {
       const scraped = await getOnNewConnection(`${server.url}/metrics`, { authorization: `Bearer ${TOKEN}` });
-      expect(scraped.status).toBe(200);
+      expect(scraped.status, scraped.body).toBe(200);
       const samples = parse(scraped.body);
       expect(valueOf(samples, DURATION, op('Spread', 'query'))).toBe(10);
       // Two workers, each with its reader and Prisma pools.
@@ -252,4 +252,37 @@ describe('RELATE_WORKERS=2', () => {
     }
     expect((await getOnNewConnection(`${server.url}/metrics`)).status).toBe(401);
   });
+});
+
+describe('RELATE_WORKERS=2, one worker still starting', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startServer(
+      // At debug, the first worker's own "worker listening" line (with the URL) starts the test.
+      { DATABASE_URL: db.url, NODE_ENV: 'development', RELATE_WORKERS: '2', RELATE_METRICS_TOKEN: TOKEN, RELATE_TEST_SLOW_WORKER_MS: '8000', LOG_LEVEL: 'debug' },
+      ['--import', 'tsx', '--import', './test/support/slow-second-worker.mjs', 'src/server.ts'],
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+  });
+
+  it('a scrape answers at once with the workers that serve, and with both once the second listens', async () => {
+    const listening = () => server.output().split('\n').filter((line) => line.includes('"message":"worker listening"')).length;
+    const scrape = async () => {
+      const scraped = await getOnNewConnection(`${server.url}/metrics`, { authorization: `Bearer ${TOKEN}` });
+      expect(scraped.status, scraped.body).toBe(200);
+      return parse(scraped.body);
+    };
+    expect(listening()).toBe(1);
+    // One worker's pools: the one still starting is not asked (it could not answer), so the scrape does not fail waiting for it.
+    expect(valueOf(await scrape(), 'relate_db_pool_max_connections', { pool: 'reader' })).toBe(DB === 'sqlite' ? 1 : 10);
+    expect(listening()).toBe(1);
+    await expect.poll(listening, { timeout: 60_000, interval: 100 }).toBe(2);
+    expect(valueOf(await scrape(), 'relate_db_pool_max_connections', { pool: 'reader' })).toBe(DB === 'sqlite' ? 2 : 20);
+  }, 90_000);
 });

@@ -1,4 +1,4 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { getOperationAST, type DocumentNode, type ExecutionResult, type OperationTypeNode } from 'graphql';
 import { mapAsyncIterator, type Plugin } from 'graphql-yoga';
@@ -174,9 +174,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const shared = processMetrics();
   const scrape = (() => {
     if (!options.cluster || !cluster.isWorker) return () => Registry.merge([shared, registry]).metrics();
-    // The primary asks each worker for these registries (prom-client's cluster protocol).
-    AggregatorRegistry.setRegistries([shared, registry]);
-    new AggregatorRegistry();
+    // The primary asks each serving worker for these registries.
+    listenToPrimary([shared, registry]);
     return askPrimary;
   })();
   const token = options.token ? digest(options.token) : undefined;
@@ -271,40 +270,66 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
 /**
  * RELATE_WORKERS > 1: the workers share one port, so a scrape reaches any one of them. The
- * worker that gets it asks the primary, which gathers every worker's registries and sums them
- * (prom-client's AggregatorRegistry): one scrape, the whole server. Histograms and counters add
- * up; pool gauges are summed too (connections of the whole server).
+ * worker that gets it asks the primary, which gathers the registries of every worker that serves
+ * and sums them (prom-client's `AggregatorRegistry.aggregate`): one scrape, the whole server.
+ * Histograms and counters add up; pool gauges are summed too (connections of the whole server).
+ *
+ * The primary asks only the workers that listen: a worker still starting has no registries and
+ * would never answer (prom-client's own `clusterMetrics` asks every forked worker, so a scrape
+ * during a start waited 5 s and failed), and it has served no request yet either.
  */
 const ASK = 'relate:metrics?';
 const ANSWER = 'relate:metrics';
+const COLLECT = 'relate:metrics-collect';
+const COLLECTED = 'relate:metrics-collected';
+/** How long a scrape waits for the primary, and the primary for a worker. */
+const ANSWER_TIMEOUT_MS = 10_000;
+type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 interface Answer {
   type: typeof ANSWER;
   id: number;
   text?: string;
   error?: string;
 }
+interface Collected {
+  type: typeof COLLECTED;
+  id: number;
+  metrics?: MetricsJson[];
+  error?: string;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 let asked = 0;
 const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
-let listening = false;
+
+/** In a worker: answers the primary's requests for this process's registries, and gives askPrimary its answers. */
+function listenToPrimary(registries: Registry[]): void {
+  process.on('message', (message: Answer | { type?: string; id?: number } | null) => {
+    if (message?.type === COLLECT) {
+      const id = message.id ?? 0;
+      Promise.all(registries.map((registry) => registry.getMetricsAsJSON())).then(
+        (metrics) => process.send!({ type: COLLECTED, id, metrics } satisfies Collected),
+        (error: unknown) => process.send!({ type: COLLECTED, id, error: messageOf(error) } satisfies Collected),
+      );
+      return;
+    }
+    if (message?.type !== ANSWER) return;
+    const answer = message as Answer;
+    const pending = waiting.get(answer.id);
+    waiting.delete(answer.id);
+    if (answer.error !== undefined) pending?.reject(new Error(answer.error));
+    else pending?.resolve(answer.text ?? '');
+  });
+}
 
 function askPrimary(): Promise<string> {
-  if (!listening) {
-    listening = true;
-    process.on('message', (message: Answer | null) => {
-      if (message?.type !== ANSWER) return;
-      const pending = waiting.get(message.id);
-      waiting.delete(message.id);
-      if (message.error !== undefined) pending?.reject(new Error(message.error));
-      else pending?.resolve(message.text ?? '');
-    });
-  }
   const id = (asked += 1);
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       waiting.delete(id);
       reject(new Error('the primary process did not answer'));
-    }, 10_000);
+    }, ANSWER_TIMEOUT_MS);
     waiting.set(id, {
       resolve: (text) => (clearTimeout(timer), resolve(text)),
       reject: (error) => (clearTimeout(timer), reject(error)),
@@ -315,13 +340,51 @@ function askPrimary(): Promise<string> {
 
 /** In the cluster primary: answers the workers' requests for the whole server's metrics. */
 export function aggregateWorkerMetrics(): void {
-  const aggregator = new AggregatorRegistry();
-  cluster.on('message', (worker, message: { type?: string; id?: number } | null) => {
+  const serving = new Set<Worker>();
+  let collections = 0;
+  const gathering = new Map<number, { pending: Set<Worker>; parts: MetricsJson[]; settle: (error?: Error) => void }>();
+  const answered = (id: number, worker: Worker, metrics: MetricsJson[] = []) => {
+    const gather = gathering.get(id);
+    if (!gather?.pending.delete(worker)) return;
+    gather.parts.push(...metrics);
+    if (gather.pending.size === 0) gather.settle();
+  };
+  cluster.on('listening', (worker) => serving.add(worker));
+  cluster.on('exit', (worker) => {
+    serving.delete(worker);
+    for (const id of gathering.keys()) answered(id, worker); // what it had counted left with it
+  });
+
+  const collect = (): Promise<string> => {
+    const id = (collections += 1);
+    const pending = new Set(serving);
+    return new Promise<MetricsJson[]>((resolve, reject) => {
+      const parts: MetricsJson[] = [];
+      const timer = setTimeout(() => settle(new Error('a worker did not answer')), ANSWER_TIMEOUT_MS);
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        gathering.delete(id);
+        if (error) reject(error);
+        else resolve(parts);
+      };
+      gathering.set(id, { pending, parts, settle });
+      if (pending.size === 0) settle();
+      for (const worker of pending) worker.send({ type: COLLECT, id });
+    }).then((parts) => AggregatorRegistry.aggregate(parts).metrics());
+  };
+
+  cluster.on('message', (worker, message: Collected | { type?: string; id?: number } | null) => {
+    if (message?.type === COLLECTED) {
+      const collected = message as Collected;
+      if (collected.error !== undefined) gathering.get(collected.id)?.settle(new Error(collected.error));
+      else answered(collected.id, worker, collected.metrics);
+      return;
+    }
     if (message?.type !== ASK) return;
     const id = message.id ?? 0;
-    aggregator.clusterMetrics().then(
+    collect().then(
       (text) => worker.send({ type: ANSWER, id, text } satisfies Answer),
-      (error: unknown) => worker.send({ type: ANSWER, id, error: error instanceof Error ? error.message : String(error) } satisfies Answer),
+      (error: unknown) => worker.send({ type: ANSWER, id, error: messageOf(error) } satisfies Answer),
     );
   });
 }
