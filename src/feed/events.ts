@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AssociationAction } from '../db/generated/sqlite/enums.js';
 import { Prisma, provider, type Tx } from '../db/index.js';
@@ -223,27 +224,35 @@ function mention(tx: Tx, events: readonly FeedEvent[]): Set<number> | null {
 /**
  * What a committed feed write is announced with (NOTIFY's payload, and this process's
  * 'committed' event): its workspace and the records its association events name, so that a
- * process whose subscribers all follow other records need not read it. `"12"`: workspace 12, any
- * record; `"12:5,9"`: records 5 and 9 only; `"12:"`: no association event.
+ * process whose subscribers all follow other records need not read it, and the process that
+ * wrote it. `"12@p"`: workspace 12, any record; `"12:5,9@p"`: records 5 and 9 only; `"12:@p"`: no
+ * association event; `p` is the writing process's ORIGIN.
  */
 export interface Announcement {
   workspaceId: number;
   /** null: any record may be concerned. */
   recordIds: readonly number[] | null;
+  /** Whether this process wrote it (and so announced it to itself at commit, before NOTIFY). */
+  own?: boolean;
 }
 
+/** This process among those that share the database: its NOTIFYs carry it. */
+const ORIGIN = randomBytes(9).toString('base64url');
+
 function announcement(workspaceId: number, records: Set<number> | null): string {
-  return records === null ? String(workspaceId) : `${workspaceId}:${[...records].join(',')}`;
+  return `${records === null ? workspaceId : `${workspaceId}:${[...records].join(',')}`}@${ORIGIN}`;
 }
 
 /** The announcement in a NOTIFY payload; null when it is not one. */
 export function parseAnnouncement(payload: string): Announcement | null {
-  const [workspace, records] = payload.split(':', 2);
+  const at = payload.lastIndexOf('@');
+  const own = at >= 0 && payload.slice(at + 1) === ORIGIN;
+  const [workspace, records] = (at >= 0 ? payload.slice(0, at) : payload).split(':', 2);
   const workspaceId = Number(workspace);
   if (!Number.isSafeInteger(workspaceId) || workspaceId <= 0) return null;
-  if (records === undefined) return { workspaceId, recordIds: null };
+  if (records === undefined) return { workspaceId, recordIds: null, own };
   const recordIds = records === '' ? [] : records.split(',').map(Number);
-  return recordIds.every((id) => Number.isSafeInteger(id) && id > 0) ? { workspaceId, recordIds } : { workspaceId, recordIds: null };
+  return { workspaceId, recordIds: recordIds.every((id) => Number.isSafeInteger(id) && id > 0) ? recordIds : null, own };
 }
 
 /** The announcement of what `tx` wrote to the feed, once it commits; null if it wrote nothing. */
