@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prisma } from '../src/db/index.js';
 import { encodeGlobalId } from '../src/services/ids.js';
-import { ImportFileError, importAssociations } from '../src/services/import.js';
+import { ImportFileError, importAssociations, importRecords, type ImportOptions, type ImportSummary } from '../src/services/import.js';
 import { adminViewer } from '../src/services/viewer.js';
 import { useTestApp, type TestWorkspace } from './helpers.js';
 import { associationEventRows } from './support/events.js';
@@ -470,6 +470,136 @@ describe('import records', () => {
     expect(noUnique.stderr).toContain('Object "custom_objects.notes" has no unique field');
     expect(noUnique.code).toBe(2);
     expect(await records(ws.workspaceId)).toEqual([]);
+  });
+});
+
+describe('batches: the next one is read and prepared while one is written', () => {
+  /**
+   * An import in batches of two rows, run in-process (the CLI's batches are 1,000 rows): what it
+   * reported, in order, and its summary. Progress lines leave totalRows out (skip mode knows it
+   * from the start, abort mode counts it as it goes).
+   */
+  async function inTwos(ws: TestWorkspace, text: string, options: Partial<ImportOptions> & { objectKey?: string }, onRejected?: () => Promise<void>) {
+    const events: string[] = [];
+    const common: ImportOptions = {
+      ...options,
+      viewer: adminViewer(ws.workspaceId, ws.userId),
+      source: Readable.from([Buffer.from(text)]),
+      batchSize: 2,
+      onProgress: (c) => events.push(`progress ${c.processedRows}: +${c.createdCount} =${c.existingCount} x${c.rejectedCount}`),
+      onRejected: async (error) => {
+        events.push(`row ${error.row} ${error.column} ${error.code}`);
+        await onRejected?.();
+      },
+    };
+    const summary: ImportSummary = options.objectKey ? await importRecords({ ...common, objectKey: options.objectKey }) : await importAssociations(common);
+    return { summary, events };
+  }
+
+  it('associations: a row is decided against the links of the batches before it; rejections and progress come batch by batch, in order', async () => {
+    const rows = [
+      byEmail('ada', 'bob', 'colleague'), // batch 1
+      atCompany('ada', 'acme.com'),
+      byEmail('ada', 'bob', 'colleague'), // batch 2: there already (batch 1)
+      `,,colleague,nope,x,contact,bob@example.com`, // row 5: refused without the database, reported after batch 1's progress
+      atCompany('ada', 'globex.com'), // batch 3, row 6: works_at is MANY_TO_ONE, and batch 1 gave ada an employer
+      byEmail('ada', 'cy', 'colleague'), // ada's second contact association
+      byEmail('dee', 'ada', 'colleague'), // batch 4, row 8: ada's third (the limit is 2)
+      byEmail('cy', 'dee', 'colleague'),
+    ];
+    const expected = [
+      'progress 2: +2 =0 x0',
+      'row 5 firstObjectKey NOT_FOUND',
+      'progress 4: +2 =1 x1',
+      'row 6 labelKeys LIMIT_EXCEEDED',
+      'progress 6: +3 =1 x2',
+      'row 8 labelKeys LIMIT_EXCEEDED',
+      'progress 8: +4 =1 x3',
+      'progress 8: +4 =1 x3',
+    ];
+    for (const options of [{ onError: 'abort' }, { onError: 'skip', dryRun: true }, { onError: 'skip' }] as const) {
+      const { ws } = await crm();
+      await updateLimits(ws, { maxAssociationsPerContact: 2 });
+      const before = await state(ws.workspaceId);
+      const { summary, events } = await inTwos(ws, associations(...rows), options);
+      expect(events, JSON.stringify(options)).toEqual(expected);
+      expect(summary).toMatchObject({ totalRows: 8, processedRows: 8, createdCount: 4, existingCount: 1, rejectedCount: 3 });
+      if (options.onError === 'skip' && !('dryRun' in options)) {
+        expect(summary.written).toBe(true);
+        expect(await graph(ws.workspaceId)).toEqual([
+          'colleague: ada@example.com -> bob@example.com',
+          'colleague: ada@example.com -> cy@example.com',
+          'colleague: cy@example.com -> dee@example.com',
+          'works_at: ada@example.com -> acme.com',
+        ]);
+      } else {
+        expect(summary.written).toBe(false);
+        expect(await state(ws.workspaceId)).toEqual(before);
+      }
+    }
+  });
+
+  it('records: a unique value a batch before created is an update in a later batch', async () => {
+    const text = [
+      'email,firstName',
+      'grace@example.com,Grace', // batch 1
+      'linus@example.com,Linus',
+      'GRACE@example.com,Amazing Grace', // batch 2: the record batch 1 created
+      'not-an-email,X', // row 5
+      'linus@example.com,Linus T', // batch 3
+      ',Z', // row 7
+    ].join('\n');
+    for (const onError of ['abort', 'skip'] as const) {
+      const { ws } = await crm({ records: false });
+      const { summary, events } = await inTwos(ws, text, { onError, objectKey: 'contact' });
+      expect(events, onError).toEqual([
+        'progress 2: +2 =0 x0',
+        'row 5 email VALIDATION',
+        'progress 4: +2 =1 x1',
+        'row 7 email VALIDATION',
+        'progress 6: +2 =2 x2',
+        'progress 6: +2 =2 x2',
+      ]);
+      expect(summary).toMatchObject({ totalRows: 6, createdCount: 2, existingCount: 2, rejectedCount: 2, written: onError === 'skip' });
+      expect(await records(ws.workspaceId)).toEqual(
+        onError === 'skip'
+          ? ['contact grace@example.com: {"email":"GRACE@example.com","firstName":"Amazing Grace"}', 'contact linus@example.com: {"email":"linus@example.com","firstName":"Linus T"}']
+          : [],
+      );
+    }
+  });
+
+  it('skip: an object, record and label made between two batches name and link the rows of the next, though it was read before', async () => {
+    const { ws } = await crm();
+    const rows = [
+      byEmail('ada', 'bob', 'colleague'), // batch 1
+      byEmail('cy', 'dee', 'colleague'),
+      byEmail('ada', 'cy', 'colleague'), // batch 2
+      byEmail('ada', 'nobody', 'colleague'), // row 5: reported once batch 2 committed, after batch 3 was read; the vendor is made then
+      `,,supplies,contact,ada@example.com,vendors,v1`, // batch 3
+      `,,supplies,contact,bob@example.com,vendors,v1`,
+    ];
+    let made = false;
+    const makeVendor = async () => {
+      if (made) return;
+      made = true;
+      const created = await ws.gql(`mutation ($input: CreateObjectInput!) { createObject(input: $input) { __typename } }`, {
+        input: { key: 'vendors', singularName: 'Vendor', pluralName: 'Vendors', primaryProperty: 'code', fields: [{ key: 'code', name: 'Code', type: 'TEXT', unique: true }] },
+      });
+      expect(created.data.createObject.__typename).toBe('CreateObjectSuccess');
+      await createRecord(ws, 'custom_objects.vendors', { code: 'v1' });
+      await createLabel(ws, { key: 'supplies', firstObjectKey: 'contact', secondObjectKey: 'custom_objects.vendors', type: 'PAIR', firstLabel: 'Customer', secondLabel: 'Supplier' });
+    };
+    const { summary, events } = await inTwos(ws, associations(...rows), { onError: 'skip' }, makeVendor);
+    expect(events).toEqual(['progress 2: +2 =0 x0', 'row 5 secondUnique NOT_FOUND', 'progress 4: +3 =0 x1', 'progress 6: +5 =0 x1', 'progress 6: +5 =0 x1']);
+    expect(summary).toMatchObject({ createdCount: 5, rejectedCount: 1, written: true });
+    expect(await graph(ws.workspaceId)).toEqual([
+      'colleague: ada@example.com -> bob@example.com',
+      'colleague: ada@example.com -> cy@example.com',
+      'colleague: cy@example.com -> dee@example.com',
+      'supplies: ada@example.com -> v1',
+      'supplies: bob@example.com -> v1',
+    ]);
   });
 });
 

@@ -41,6 +41,12 @@ export { DEFAULT_IMPORT_MAX_BYTES, ImportFileError, importMaxBytes, tooLarge, up
  * - `onError: 'skip'`: one transaction per batch, each committing its good rows. The file is read
  *   once first, without writing, so that a bad file (ragged row, bad bytes, too large) is refused
  *   before any batch commits; a one-shot stream is spooled to a temporary file for that.
+ *
+ * One batch is read ahead: while batch k's statements run, batch k+1 is parsed and prepared
+ * (`Plan.prepare`: what its rows say on their own, no database), so the importer's work and the
+ * database's overlap instead of taking turns. Everything the database decides for batch k+1 (the
+ * records it names, what batch k wrote, limits, duplicates) is read in its own turn, after batch
+ * k's writes.
  */
 export const IMPORT_BATCH = 1000;
 
@@ -96,6 +102,8 @@ export interface ImportOptions {
   onRejected?: (error: ImportRowError) => void | Promise<void>;
   /** Called inside each transaction that commits rows, so a caller can store its progress atomically with them. */
   onCommit?: (tx: Tx, counts: ImportCounts) => Promise<void>;
+  /** Rows per batch (default IMPORT_BATCH): tests make batches small to cross their boundaries with few rows. */
+  batchSize?: number;
 }
 
 /** A large import runs in one transaction: it may take as long as the file needs. */
@@ -145,14 +153,28 @@ function importTransaction<T>(workspaceId: number, lock: boolean, fn: (tx: Tx) =
 }
 
 type Reject = (row: number, column: string | null, error: DomainError) => void;
+type Rejection = Parameters<Reject>;
 
 /** What differs between the two imports: the header they read and how a batch is written. */
-interface Plan {
+interface Plan<P> {
   checkHeader(header: string[]): void;
   /** Takes the workspace's write lock (links do; record writes do not). */
   lockWorkspace: boolean;
-  /** Decides and writes a batch in `tx`, reporting each refused row. */
-  apply(tx: Tx, rows: readonly CsvRow[], reject: Reject): Promise<{ created: number; existing: number }>;
+  /**
+   * What a batch's rows say on their own, decided while the batch before it is written: it must
+   * not read the database. What it used of the database's state (read by an earlier batch) goes
+   * with it, for `apply` to check and decide again if that changed.
+   */
+  prepare(rows: readonly CsvRow[]): P;
+  /** Decides and writes a batch in `tx`, reporting each refused row (those `prepare` refused first). */
+  apply(tx: Tx, rows: readonly CsvRow[], prepared: P, reject: Reject): Promise<{ created: number; existing: number }>;
+}
+
+interface Batch<P> {
+  rows: CsvRow[];
+  prepared: P;
+  /** The bytes read when its last row was: what its progress reports. */
+  bytesRead: number;
 }
 
 async function* inBatches<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
@@ -167,7 +189,27 @@ async function* inBatches<T>(items: AsyncIterable<T>, size: number): AsyncGenera
   if (batch.length) yield batch;
 }
 
-async function run(options: ImportOptions, plan: Plan): Promise<ImportSummary> {
+/**
+ * The file's batches, prepared, one read ahead: once batch k is handed out, batch k+1 is read and
+ * prepared while the caller writes batch k. Its error (a ragged row, bad bytes) is thrown where
+ * it would have been without the read-ahead: when the caller asks for it, after batch k.
+ */
+async function* readAhead<P>(batches: AsyncIterable<CsvRow[]>, prepare: (rows: CsvRow[]) => Batch<P>): AsyncGenerator<Batch<P>> {
+  const iterator = batches[Symbol.asyncIterator]();
+  const read = () => {
+    const next = iterator.next().then((result) => (result.done ? null : prepare(result.value)));
+    // Awaited after the batch before it, if at all (the caller may stop first): never unhandled.
+    next.catch(() => {});
+    return next;
+  };
+  let next = read();
+  for (let batch = await next; batch; batch = await next) {
+    next = read();
+    yield batch;
+  }
+}
+
+async function run<P>(options: ImportOptions, plan: Plan<P>): Promise<ImportSummary> {
   const dryRun = options.dryRun ?? false;
   const onError = options.onError ?? 'abort';
   if (!IMPORT_ERROR_MODES.includes(onError)) throw new ValidationError('onError must be abort or skip.', 'onError');
@@ -207,33 +249,35 @@ async function run(options: ImportOptions, plan: Plan): Promise<ImportSummary> {
       counts.rejectedCount += 1;
       pending.push({ row, column, code: error.code, message: error.message });
     };
-    const report = async () => {
+    const report = async (batch: Batch<P>) => {
       for (const error of pending.splice(0)) await options.onRejected?.(error);
-      options.onProgress?.({ ...counts, bytesRead });
+      options.onProgress?.({ ...counts, bytesRead: batch.bytesRead });
     };
-    const applyBatch = async (tx: Tx, rows: CsvRow[]) => {
+    const applyBatch = async (tx: Tx, { rows, prepared }: Batch<P>) => {
       if (!counted) counts.totalRows += rows.length;
-      const { created, existing } = await plan.apply(tx, rows, reject);
+      const { created, existing } = await plan.apply(tx, rows, prepared, reject);
       counts.processedRows += rows.length;
       counts.createdCount += created;
       counts.existingCount += existing;
     };
+    const batches = () =>
+      readAhead(inBatches(csv.rows, options.batchSize ?? IMPORT_BATCH), (rows) => ({ rows, prepared: plan.prepare(rows), bytesRead }));
 
     let written = false;
     if (batched) {
-      for await (const rows of inBatches(csv.rows, IMPORT_BATCH)) {
+      for await (const batch of batches()) {
         await importTransaction(viewer.workspaceId, plan.lockWorkspace, async (tx) => {
-          await applyBatch(tx, rows);
+          await applyBatch(tx, batch);
           await options.onCommit?.(tx, { ...counts });
         });
         written ||= counts.createdCount + counts.existingCount > 0;
-        await report();
+        await report(batch);
       }
     } else {
       await importTransaction(viewer.workspaceId, plan.lockWorkspace, async (tx) => {
-        for await (const rows of inBatches(csv.rows, IMPORT_BATCH)) {
-          await applyBatch(tx, rows);
-          await report();
+        for await (const batch of batches()) {
+          await applyBatch(tx, batch);
+          await report(batch);
         }
         if (dryRun || counts.rejectedCount > 0) throw new Rollback();
         await options.onCommit?.(tx, { ...counts });
@@ -298,7 +342,50 @@ type Named = { kind: 'id'; id: number | null } | { kind: 'unique'; object: Objec
 export function importAssociations(options: ImportOptions): Promise<ImportSummary> {
   const { viewer } = options;
   let at = new Map<string, number>();
-  const plan: Plan = {
+  // Unique values are compared exactly as stored (TEXT keeps its spaces); the rest is trimmed.
+  const cell = (cells: string[], name: string) => {
+    const index = at.get(name);
+    if (index === undefined) return '';
+    return name.endsWith('Unique') ? cells[index]! : cells[index]!.trim();
+  };
+  /** The workspace's objects as the last batch read them: what the next batch is named with ahead of its turn. */
+  let lastObjects: Map<string, ObjectRef> | null = null;
+
+  /** Both records of every row, as the row names them with these objects (null: the row is refused). */
+  const nameRows = (rows: readonly CsvRow[], objects: Map<string, ObjectRef>): Naming => {
+    const rejections: Rejection[] = [];
+    const named = rows.map(({ row, cells }): NamedRow | null => {
+      const sides = {} as Record<Side, Named>;
+      for (const side of SIDES) {
+        const objectKey = cell(cells, column(side, 'ObjectKey'));
+        const value = cell(cells, column(side, 'Unique'));
+        const id = cell(cells, column(side, 'RecordId'));
+        const fail = (name: string, error: DomainError) => (rejections.push([row, column(side, name as 'Unique'), error]), null);
+        if (value !== '' || (objectKey !== '' && id === '')) {
+          if (objectKey === '') return fail('ObjectKey', new ValidationError(`${column(side, 'Unique')} needs ${column(side, 'ObjectKey')}.`));
+          if (value === '') return fail('Unique', new ValidationError(`${column(side, 'ObjectKey')} needs ${column(side, 'Unique')} (or give ${column(side, 'RecordId')} alone).`));
+          const object = objects.get(objectKey) ?? objects.get(CUSTOM_PREFIX + objectKey);
+          if (!object) return fail('ObjectKey', new NotFoundError(`No object with key "${objectKey}".`));
+          if (!object.unique) return fail('Unique', new ValidationError(`Object "${object.key}" has no unique field to name its records by.`));
+          const normalised = lookupValue(object.unique.type, value);
+          if (normalised === null) return fail('Unique', notFoundByValue(object, value));
+          sides[side] = { kind: 'unique', object, value: normalised };
+        } else if (id !== '') {
+          sides[side] = { kind: 'id', id: decodeGlobalId(id, 'Record') };
+        } else {
+          return fail('RecordId', new ValidationError(`No ${side} record: give ${column(side, 'RecordId')}, or ${column(side, 'ObjectKey')} and ${column(side, 'Unique')}.`));
+        }
+      }
+      const labelKeys = cell(cells, 'labelKeys')
+        .split(';')
+        .map((key) => key.trim())
+        .filter(Boolean);
+      return { ...sides, labelKeys };
+    });
+    return { objects, named, rejections };
+  };
+
+  const plan: Plan<Naming | null> = {
     lockWorkspace: true,
     checkHeader(header) {
       at = checkColumns(header, ASSOCIATION_COLUMNS, 'an associations file');
@@ -313,44 +400,14 @@ export function importAssociations(options: ImportOptions): Promise<ImportSummar
         }
       }
     },
-    async apply(tx, rows, reject) {
-      // Unique values are compared exactly as stored (TEXT keeps its spaces); the rest is trimmed.
-      const cell = (cells: string[], name: string) => {
-        const index = at.get(name);
-        if (index === undefined) return '';
-        return name.endsWith('Unique') ? cells[index]! : cells[index]!.trim();
-      };
-      const objects = await workspaceObjects(tx, viewer.workspaceId);
-
-      // Name both records of every row; gather the unique values to look up, per object.
-      const named: ({ first: Named; second: Named; labelKeys: string[] } | null)[] = rows.map(({ row, cells }) => {
-        const sides = {} as Record<Side, Named>;
-        for (const side of SIDES) {
-          const objectKey = cell(cells, column(side, 'ObjectKey'));
-          const value = cell(cells, column(side, 'Unique'));
-          const id = cell(cells, column(side, 'RecordId'));
-          const fail = (name: string, error: DomainError) => (reject(row, column(side, name as 'Unique'), error), null);
-          if (value !== '' || (objectKey !== '' && id === '')) {
-            if (objectKey === '') return fail('ObjectKey', new ValidationError(`${column(side, 'Unique')} needs ${column(side, 'ObjectKey')}.`));
-            if (value === '') return fail('Unique', new ValidationError(`${column(side, 'ObjectKey')} needs ${column(side, 'Unique')} (or give ${column(side, 'RecordId')} alone).`));
-            const object = objects.get(objectKey) ?? objects.get(CUSTOM_PREFIX + objectKey);
-            if (!object) return fail('ObjectKey', new NotFoundError(`No object with key "${objectKey}".`));
-            if (!object.unique) return fail('Unique', new ValidationError(`Object "${object.key}" has no unique field to name its records by.`));
-            const normalised = lookupValue(object.unique.type, value);
-            if (normalised === null) return fail('Unique', notFoundByValue(object, value));
-            sides[side] = { kind: 'unique', object, value: normalised };
-          } else if (id !== '') {
-            sides[side] = { kind: 'id', id: decodeGlobalId(id, 'Record') };
-          } else {
-            return fail('RecordId', new ValidationError(`No ${side} record: give ${column(side, 'RecordId')}, or ${column(side, 'ObjectKey')} and ${column(side, 'Unique')}.`));
-          }
-        }
-        const labelKeys = cell(cells, 'labelKeys')
-          .split(';')
-          .map((key) => key.trim())
-          .filter(Boolean);
-        return { ...sides, labelKeys };
-      });
+    prepare(rows) {
+      return lastObjects && nameRows(rows, lastObjects);
+    },
+    async apply(tx, rows, prepared, reject) {
+      const objects = (lastObjects = await workspaceObjects(tx, viewer.workspaceId));
+      // Named ahead with the objects the batch before read: named again if they changed since.
+      const { named, rejections } = prepared && sameObjects(prepared.objects, objects) ? prepared : nameRows(rows, objects);
+      for (const rejection of rejections) reject(...rejection);
 
       const wanted = new Map<ObjectRef, Set<string>>();
       for (const item of named) {
@@ -405,6 +462,20 @@ export function importAssociations(options: ImportOptions): Promise<ImportSummar
     },
   };
   return run(options, plan);
+}
+
+type NamedRow = { first: Named; second: Named; labelKeys: string[] };
+/** A batch's rows named with `objects`, and those refused in doing so (in row order). */
+type Naming = { objects: Map<string, ObjectRef>; named: (NamedRow | null)[]; rejections: Rejection[] };
+
+/** Whether two reads of the workspace's objects name records alike. */
+function sameObjects(a: Map<string, ObjectRef>, b: Map<string, ObjectRef>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, object] of a) {
+    const other = b.get(key);
+    if (!other || other.id !== object.id || other.unique?.key !== object.unique?.key || other.unique?.type !== object.unique?.type) return false;
+  }
+  return true;
 }
 
 /**
@@ -478,7 +549,38 @@ export async function importRecords(options: ImportOptions & { objectKey: string
     );
   }
   let columns: (string | null)[] = [];
-  const plan: Plan = {
+  /** The object as the last batch read it (first, as read above): what the next batch is parsed with ahead of its turn. */
+  let lastObject: ObjectWithFields = found;
+
+  /** Each row's properties and unique value, as the object's fields read them (null: the row is refused). */
+  const parseRows = (rows: readonly CsvRow[], object: ObjectWithFields): Parsing => {
+    const byKey = new Map(object.fields.map((field) => [field.key, field]));
+    const keyField = { ...byKey.get(unique.key)!, required: true };
+    const rejections: Rejection[] = [];
+    const parsed = rows.map(({ row, cells }): ParsedRow | null => {
+      const properties: Record<string, unknown> = {};
+      for (const [index, key] of columns.entries()) {
+        const text = cells[index]!;
+        const field = key === null ? undefined : byKey.get(key);
+        if (field && text !== '') properties[field.key] = propertyValue(field, text);
+      }
+      if (properties[unique.key] === undefined) {
+        rejections.push([row, unique.key, new ValidationError(`Every row needs a value of the unique field "${unique.key}".`, `properties.${unique.key}`)]);
+        return null;
+      }
+      try {
+        // The unique value exactly as the record will store it (validated, then normalised).
+        const value = uniqueValueOf([keyField], validateProperties([keyField], { [unique.key]: properties[unique.key] }))!;
+        return { row, properties, value };
+      } catch (error) {
+        rejections.push([row, unique.key, domainError(error as Error)]);
+        return null;
+      }
+    });
+    return { fields: fieldsSignature(object), parsed, rejections };
+  };
+
+  const plan: Plan<Parsing> = {
     lockWorkspace: false,
     checkHeader(header) {
       const keys = found.fields.map((field) => field.key);
@@ -488,35 +590,18 @@ export async function importRecords(options: ImportOptions & { objectKey: string
       }
       columns = header.map((name) => (name === 'id' ? null : name));
     },
-    async apply(tx, rows, reject) {
+    prepare(rows) {
+      return parseRows(rows, lastObject);
+    },
+    async apply(tx, rows, prepared, reject) {
       // The object's records are locked exclusively (PostgreSQL; SQLite has one writer): no
       // other write can take a unique value between the batch's read of the values and its
       // writes, which would fail on the unique index and, on PostgreSQL, abort the transaction.
       await lockObjectRecords(tx, found.id, 'exclusive');
-      const object: ObjectWithFields = await tx.objectModel.findUniqueOrThrow({ where: { id: found.id }, include: { fields: true } });
-      const byKey = new Map(object.fields.map((field) => [field.key, field]));
-      const keyField = { ...byKey.get(unique.key)!, required: true };
-
-      const parsed: ({ row: number; properties: Record<string, unknown>; value: string } | null)[] = rows.map(({ row, cells }) => {
-        const properties: Record<string, unknown> = {};
-        for (const [index, key] of columns.entries()) {
-          const text = cells[index]!;
-          const field = key === null ? undefined : byKey.get(key);
-          if (field && text !== '') properties[field.key] = propertyValue(field, text);
-        }
-        if (properties[unique.key] === undefined) {
-          reject(row, unique.key, new ValidationError(`Every row needs a value of the unique field "${unique.key}".`, `properties.${unique.key}`));
-          return null;
-        }
-        try {
-          // The unique value exactly as the record will store it (validated, then normalised).
-          const value = uniqueValueOf([keyField], validateProperties([keyField], { [unique.key]: properties[unique.key] }))!;
-          return { row, properties, value };
-        } catch (error) {
-          reject(row, unique.key, domainError(error as Error));
-          return null;
-        }
-      });
+      const object: ObjectWithFields = (lastObject = await tx.objectModel.findUniqueOrThrow({ where: { id: found.id }, include: { fields: true } }));
+      // Parsed ahead with the fields the batch before read: parsed again if they changed since.
+      const { parsed, rejections } = prepared.fields === fieldsSignature(object) ? prepared : parseRows(rows, object);
+      for (const rejection of rejections) reject(...rejection);
 
       const values = [...new Set(parsed.flatMap((item) => (item ? [item.value] : [])))];
       const existing = new Map<string, { id: number; visible: boolean }>();
@@ -556,3 +641,10 @@ export async function importRecords(options: ImportOptions & { objectKey: string
   };
   return run(options, plan);
 }
+
+type ParsedRow = { row: number; properties: Record<string, unknown>; value: string };
+/** A batch's rows parsed with an object's fields (`fields`: their signature), and those refused in doing so (in row order). */
+type Parsing = { fields: string; parsed: (ParsedRow | null)[]; rejections: Rejection[] };
+
+/** The object's fields, all they say, in a string: equal strings parse rows alike. */
+const fieldsSignature = (object: ObjectWithFields) => JSON.stringify([...object.fields].sort((a, b) => a.id - b.id));
