@@ -14,7 +14,7 @@ import { Prisma, prisma } from '../src/db/index.js';
 import { encodeGlobalId } from '../src/services/ids.js';
 import { DB, useTestApp, type TestWorkspace } from './helpers.js';
 import { DELETE_LABEL, DELETE_RECORD, typed } from './support/concurrency.js';
-import { batchLink, createLabel, createRecord, link, unlink, updateLimits } from './support/fixtures.js';
+import { batchLink, bulkContacts, createLabel, createRecord, link, unlink, updateLimits } from './support/fixtures.js';
 import { relate } from './support/process.js';
 
 const t = useTestApp();
@@ -100,12 +100,13 @@ async function recount(workspaceId: number) {
 }
 
 /**
- * The tallies equal the recount, and `Workspace.limitUsage` (what users read) reports the
- * recount's records per label and contact associations. Returns the recount.
+ * The tallies equal the recount, and `Workspace.limitUsage` (what users read; at most 100 rows)
+ * reports the recount's records per label and contact associations. Returns the recount.
  */
-async function expectExactTallies(ws: TestWorkspace) {
+async function expectExactTallies(ws: TestWorkspace, { usage: readUsage = true } = {}) {
   const expected = await recount(ws.workspaceId);
   expect(await storedTallies(ws.workspaceId)).toEqual(expected);
+  if (!readUsage) return expected;
   const response = await ws.gql(`{ viewer { workspace { limitUsage(first: 100) { limit current label { id } record { id } } } } }`);
   expect(response.errors).toBeUndefined();
   const usage = response.data.viewer.workspace.limitUsage as { limit: string; current: number; label: { id: string } | null; record: { id: string } | null }[];
@@ -237,6 +238,28 @@ describe('usage tallies', () => {
       { row: 2, column: 'labelKeys', code: 'LIMIT_EXCEEDED', message: 'Label "works_at" already links 25 records; the limit is 25.' },
     ]);
     expect((await expectExactTallies(ws)).perLabel).toContain(`${await labelId(ws, 'colleague')}=16`);
+  });
+
+  it('stay exact when one statement removes hundreds of associations: those of a record, then of a label', async () => {
+    const ws = await t.workspace('Tallies in bulk');
+    await updateLimits(ws, { maxAssociationsPerContact: 1000 });
+    await createLabel(ws, { key: 'ring', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'PAIR', firstLabel: 'Next', secondLabel: 'Previous' });
+    await createLabel(ws, { key: 'near', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'SINGLE', firstLabel: 'Near' });
+    const people = await bulkContacts(ws, 800);
+    const rows = people.flatMap((id, i) => [`${id},${people[(i + 1) % 800]},ring,,,,`, `${id},${people[(i + 2) % 800]},near,,,,`]);
+    rows.push(...people.slice(1, 300).map((id) => `${people[0]},${id},ring,,,,`)); // the first one is there already
+    expect((await importRows(ws, rows)).summary).toMatchObject({ createdCount: 1600 + 298, existingCount: 1, rejectedCount: 0 });
+    await expectExactTallies(ws, { usage: false });
+
+    const removed = typed(await ws.gql(DELETE_RECORD, { input: { id: people[0]! } }), 'deleteRecord');
+    expect(removed).toMatchObject({ __typename: 'DeleteRecordSuccess', removedAssociations: 300 + 2 });
+    await expectExactTallies(ws, { usage: false });
+
+    const near = await labelId(ws, 'near');
+    const labelGone = typed(await ws.gql(DELETE_LABEL, { input: { id: encodeGlobalId('AssociationLabel', near), force: true } }), 'deleteAssociationLabel');
+    expect(labelGone).toMatchObject({ __typename: 'DeleteAssociationLabelSuccess', removedAssociations: 800 - 2 });
+    const left = await expectExactTallies(ws, { usage: false });
+    expect(left.perLabel).toEqual([`${await labelId(ws, 'ring')}=799`]);
   });
 
   it.runIf(DB === 'postgresql')('are kept on PostgreSQL by statement-level triggers over transition tables, none per row', async () => {
