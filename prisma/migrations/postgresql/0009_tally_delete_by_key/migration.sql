@@ -10,6 +10,9 @@
 -- the rows a statement touches are found once, by primary key, from its transition table, and
 -- each is either decreased or, when it reaches 0, deleted in the same statement (the two
 -- conditions are complementary on the row's current version, so each row takes exactly one).
+-- Whether a record left a label is asked per record, by key (a subquery that stays one): as an
+-- anti-join it was planned for the connection's first statement, and after a batch of 2,000 an
+-- unlink read the whole tally table.
 CREATE OR REPLACE FUNCTION "association_tally_delete"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   WITH removed AS (
@@ -37,7 +40,7 @@ BEGIN
     SELECT d."labelId", COUNT(*) AS "records" FROM (
       SELECT "labelId", "firstRecordId" AS "recordId" FROM deleted UNION SELECT "labelId", "secondRecordId" FROM deleted
     ) d
-    WHERE NOT EXISTS (SELECT 1 FROM "RecordLabelTally" t WHERE t."labelId" = d."labelId" AND t."recordId" = d."recordId")
+    WHERE (SELECT COUNT(*) FROM "RecordLabelTally" t WHERE t."labelId" = d."labelId" AND t."recordId" = d."recordId") = 0
     GROUP BY d."labelId"
   ) gone
   WHERE lt."labelId" = gone."labelId";
