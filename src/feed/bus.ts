@@ -1,5 +1,4 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import pg from 'pg';
 import { databaseUrl, Prisma, provider, reader, whenDatabaseReady } from '../db/index.js';
 import { inIds, timestamp } from '../db/reader.js';
@@ -54,17 +53,9 @@ const BATCH = 500;
 export const MAX_QUEUED = 1_000;
 /** Waits between attempts to (re)connect the LISTEN connection. */
 const RECONNECT_DELAYS = [250, 1_000, 2_000, 5_000, 10_000];
-/**
- * Under load, the share of the process's time that delivering to many subscribers may take from
- * the requests; the longest a read waits after a long delivery; and from how many subscribers a
- * delivery counts as long (see pumpSoon).
- */
-const FEED_SHARE = 0.2;
-const MAX_DELIVERY_PAUSE = 1_000;
+/** The longest a read waits after a long delivery, and from how many subscribers one counts (see pumpSoon). */
+const MAX_DELIVERY_PAUSE = 250;
 const MANY_SUBSCRIBERS = 100;
-/** A pause ends when the event loop was busy less than this share of it, looked at this often (ms). */
-const IDLE_UTILIZATION = 0.25;
-const IDLE_CHECK = 10;
 /** Wait before reading again after a read failed (the database away). */
 const RETRY_DELAY = 1_000;
 
@@ -170,9 +161,9 @@ export function feedSubscriberCount(): number {
 }
 
 /**
- * Calls `listener` with the workspace id of every committed feed write, from any process or
- * server sharing the database (this process's writes, PostgreSQL NOTIFY, SQLite's tail). At least
- * once (SQLite's tail may read a write again after an outage). Returns the function that stops it.
+ * Calls `listener` with the workspace id of committed feed writes, from any process or server
+ * sharing the database (this process's writes, PostgreSQL NOTIFY, SQLite's tail): for every write,
+ * once for several that SQLite's tail reads together. Returns the function that stops it.
  */
 export function onFeedCommitted(listener: (workspaceId: number) => void): () => void {
   feedListeners.add(listener);
@@ -242,8 +233,6 @@ let pumpAgain = false;
 let pumpScheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
 /** When the next read may begin (performance.now()): see pumpSoon. */
 let readAfter = 0;
-/** The event loop's use when that pause began: a pause that nothing else uses ends early. */
-let pausedAt: EventLoopUtilization | undefined;
 
 /**
  * Work of the feed runs outside the request that happened to start it: its statements are not
@@ -371,13 +360,9 @@ function fire(workspaceId: number): void {
  * subscriber was handed together as one chunk (plugins/shared-subscriptions.ts). So
  * - a read waits for the end of this turn of the event loop (setImmediate: after the I/O
  *   callbacks that are ready), so that the writes committed in one turn are read together;
- * - after a delivery to many subscribers, the next read waits four times as long as it took
- *   (timeDelivery): delivering takes at most about a fifth of the process's time from the
- *   requests (FEED_SHARE), and the events committed meanwhile are delivered together, each
- *   subscriber's in one write. The price is latency, under load only: an event waits up to
- *   MAX_DELIVERY_PAUSE. A pause ends early when the process did almost nothing else during it
- *   (its event loop busy less than IDLE_UTILIZATION of the time, checked every IDLE_CHECK), as
- *   when events come one at a time: there are no requests to give the time to. An idle feed, or
+ * - after a delivery to many subscribers, the next read waits as long as it took (timeDelivery):
+ *   delivering takes at most about half of the process's time from the requests, and the events
+ *   committed meanwhile are delivered together, each subscriber's in one write. An idle feed, or
  *   one with a few subscribers per event, waits for nothing more than the end of the turn.
  */
 function pumpSoon(): void {
@@ -387,16 +372,7 @@ function pumpSoon(): void {
     detached(pump);
   };
   const wait = readAfter - performance.now();
-  if (wait <= 1) {
-    pumpScheduled = setImmediate(run);
-    return;
-  }
-  const check = () => {
-    const left = readAfter - performance.now();
-    if (left <= 1 || performance.eventLoopUtilization(pausedAt).utilization < IDLE_UTILIZATION) run();
-    else pumpScheduled = setTimeout(check, Math.min(left, IDLE_CHECK)).unref();
-  };
-  pumpScheduled = setTimeout(check, Math.min(wait, IDLE_CHECK)).unref();
+  pumpScheduled = wait > 1 ? setTimeout(run, wait).unref() : setImmediate(run);
 }
 
 /**
@@ -408,8 +384,7 @@ function timeDelivery(started: number, subscribers: number): void {
   if (subscribers < MANY_SUBSCRIBERS) return;
   setTimeout(() => {
     const now = performance.now();
-    readAfter = now + Math.min(((now - started) * (1 - FEED_SHARE)) / FEED_SHARE, MAX_DELIVERY_PAUSE);
-    pausedAt = performance.eventLoopUtilization();
+    readAfter = now + Math.min(now - started, MAX_DELIVERY_PAUSE);
   }).unref();
 }
 
