@@ -11,9 +11,12 @@
  * moment the webhook or the subscription event arrived, both read from the same clock in this
  * process.
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 /** Events of the sequential streams whose latency is measured. */
@@ -69,7 +72,32 @@ export interface FeedOptions {
   /** The benchmark's connections and seconds per measurement. */
   connections: number;
   duration: number;
+  /** The server's process (its workers are its children): its CPU per request is logged (Linux). */
+  serverPid?: number;
   log: (message: string) => void;
+}
+
+/** CPU seconds used so far by a process and its children that are alive (Linux /proc; 0 elsewhere). */
+function processTreeCpu(pid: number): number {
+  const tick = 100; // USER_HZ on Linux
+  let total = 0;
+  let ids: string[];
+  try {
+    ids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return 0;
+  }
+  for (const id of ids) {
+    try {
+      const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the name: state, ppid, …; utime and stime are fields 14 and 15 of the whole line.
+      if (Number(id) === pid || Number(fields[1]) === pid) total += (Number(fields[11]) + Number(fields[12])) / tick;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 export interface Percentiles {
@@ -335,7 +363,15 @@ async function startReceiver(): Promise<Receiver> {
 // ---------------------------------------------------------------------------------------------
 // Subscribers: GraphQL over SSE, each on a connection of its own, as a browser's EventSource.
 
-class Subscriber {
+/** What the write-path runs need of a subscriber: how many events it got, and whether it ended. */
+interface Counting {
+  readonly count: number;
+  readonly ended: boolean;
+  reset(noting: boolean): void;
+  stop(): void;
+}
+
+export class Subscriber implements Counting {
   arrivals: Arrival[] = [];
   /** `next` messages received (all of them, also while not noting arrivals). */
   count = 0;
@@ -420,12 +456,99 @@ class Subscriber {
   }
 }
 
-async function openSubscribers(url: string, apiKey: string, count: number, recordId?: string): Promise<Subscriber[]> {
-  const subscribers = Array.from({ length: count }, () => new Subscriber());
-  for (let i = 0; i < count; i += OPENING) {
-    await Promise.all(subscribers.slice(i, i + OPENING).map((subscriber) => subscriber.open(url, apiKey, recordId)));
+/** One subscriber per entry: to that record's events, or (undefined) to every event; OPENING at a time. */
+export async function openSubscribers(url: string, apiKey: string, recordIds: (string | undefined)[]): Promise<Subscriber[]> {
+  const subscribers = recordIds.map(() => new Subscriber());
+  for (let i = 0; i < subscribers.length; i += OPENING) {
+    await Promise.all(subscribers.slice(i, i + OPENING).map((subscriber, j) => subscriber.open(url, apiKey, recordIds[i + j])));
   }
   return subscribers;
+}
+
+/** Messages between this process and its subscribers' process (bench/feed-subscribers.ts). */
+export type ToSubscribers =
+  | { type: 'open'; id: number; url: string; apiKey: string; recordIds: (string | null)[] }
+  | { type: 'reset'; epoch: number }
+  | { type: 'stop' };
+export type FromSubscribers =
+  | { type: 'opened'; id: number; error?: string }
+  | { type: 'counts'; epoch: number; counts: number[]; ended: boolean[] };
+
+/**
+ * The write-path runs' subscribers, in a process of their own: reading 1,000 streams takes this
+ * process's event loop from the load it drives (autocannon runs here), which would count the
+ * clients' work as the feed's cost. Their counts come back every 50 ms (COUNTS_EVERY).
+ */
+class SubscriberProcess {
+  private readonly child: ChildProcess;
+  private readonly mirrors: { count: number; ended: boolean }[] = [];
+  private epoch = 0;
+  private opening = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private asked = 0;
+
+  constructor() {
+    this.child = fork(fileURLToPath(new URL('./feed-subscribers.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    this.child.on('message', (message: FromSubscribers) => {
+      if (message.type === 'opened') {
+        const waiting = this.opening.get(message.id);
+        this.opening.delete(message.id);
+        if (message.error) waiting?.reject(new Error(message.error));
+        else waiting?.resolve();
+      } else if (message.epoch === this.epoch) {
+        message.counts.forEach((count, i) => {
+          if (this.mirrors[i]) this.mirrors[i] = { count, ended: message.ended[i]! };
+        });
+      }
+    });
+  }
+
+  private send(message: ToSubscribers): void {
+    this.child.send(message);
+  }
+
+  async open(url: string, apiKey: string, recordIds: (string | undefined)[]): Promise<Counting[]> {
+    const id = (this.asked += 1);
+    const first = this.mirrors.length;
+    await new Promise<void>((resolve, reject) => {
+      this.opening.set(id, { resolve, reject });
+      this.send({ type: 'open', id, url, apiKey, recordIds: recordIds.map((recordId) => recordId ?? null) });
+    });
+    const opened = recordIds.map((_, i): Counting => {
+      const index = first + i;
+      this.mirrors[index] = { count: 0, ended: false };
+      const mirrors = this.mirrors;
+      return {
+        get count() {
+          return mirrors[index]?.count ?? 0;
+        },
+        get ended() {
+          return mirrors[index]?.ended ?? true;
+        },
+        reset: () => this.reset(),
+        stop: () => this.stop(),
+      };
+    });
+    return opened;
+  }
+
+  /** Every subscriber's count back to 0 (counts sent before it are passed over). */
+  reset(): void {
+    this.epoch += 1;
+    for (const mirror of this.mirrors) mirror.count = 0;
+    this.send({ type: 'reset', epoch: this.epoch });
+  }
+
+  /** Closes every subscriber. */
+  stop(): void {
+    if (this.mirrors.length === 0) return;
+    // Counts sent before the stop find no subscriber here (the next ones open after it): ignored.
+    this.mirrors.length = 0;
+    this.send({ type: 'stop' });
+  }
+
+  close(): void {
+    this.child.disconnect();
+  }
 }
 
 /** Events of each record (both sides), as the API counts them: 20 records a request (aliases are limited). */
@@ -544,7 +667,9 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
     return counts[0]! + sum(counts.slice(1)) / 2;
   };
   const receiver = await startReceiver();
-  const subscribers: Subscriber[] = [];
+  /** The write-path runs' subscribers (the latency run's are in this process: it times their arrivals). */
+  const remote = new SubscriberProcess();
+  const subscribers: Counting[] = [];
   let endpointId: string | undefined;
   const setEnabled = (enabled: boolean) =>
     graphql(url, key, `mutation ($id: ID!, $enabled: Boolean) { updateWebhookEndpoint(input: { id: $id, enabled: $enabled }) {
@@ -554,10 +679,7 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
   /** Opens one subscriber per page record; each is listening once its stream has begun. */
   const subscribePages = async () => {
     const started = performance.now();
-    const pages = pageRecords.map(() => new Subscriber());
-    for (let i = 0; i < pages.length; i += OPENING) {
-      await Promise.all(pages.slice(i, i + OPENING).map((subscriber, j) => subscriber.open(url, key, pageRecords[i + j])));
-    }
+    const pages = await remote.open(url, key, pageRecords);
     subscribers.push(...pages);
     log(`feed: ${pages.length} record pages subscribed after ${((performance.now() - started) / 1000).toFixed(1)} s`);
   };
@@ -570,14 +692,16 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
    * Opens the subscribers, to every event or to those of one record, and makes one round of
    * events that each must get: all of them listen.
    */
-  const subscribe = async (recordId?: string) => {
+  const subscribe = async <S extends Counting>(open: (recordIds: (string | undefined)[]) => Promise<S[]>, recordId?: string) => {
     const started = performance.now();
-    subscribers.push(...(await openSubscribers(url, key, SUBSCRIBERS, recordId)));
+    const opened = await open(Array<string | undefined>(SUBSCRIBERS).fill(recordId));
+    subscribers.push(...opened);
     const probe = await drive(url, key, recordId ? [recordId, contacts[0]!] : single, 2);
     await settle(() => subscribers.every((subscriber) => subscriber.count >= probe.made.length), counted);
     const listening = subscribers.filter((subscriber) => subscriber.count >= probe.made.length && !subscriber.ended).length;
     log(`feed: ${listening} of ${SUBSCRIBERS} subscriptions open and receiving after ${((performance.now() - started) / 1000).toFixed(1)} s`);
     if (listening < SUBSCRIBERS) throw new Error(`only ${listening} of ${SUBSCRIBERS} subscriptions received events`);
+    return opened;
   };
   const unsubscribe = async () => {
     for (const subscriber of subscribers.splice(0)) subscriber.stop();
@@ -632,13 +756,13 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
     await setEnabled(false);
 
     // 2. Subscriptions: the latency of events made one at a time, to every subscriber.
-    await subscribe();
-    for (const subscriber of subscribers) subscriber.reset(true);
+    const local = await subscribe((recordIds) => openSubscribers(url, key, recordIds));
+    for (const subscriber of local) subscriber.reset(true);
     const stream = await drive(url, key, single, SEQUENTIAL_EVENTS);
-    await settle(() => subscribers.every((subscriber) => subscriber.count >= stream.made.length), counted);
+    await settle(() => local.every((subscriber) => subscriber.count >= stream.made.length), counted);
     const latencies: number[] = [];
     let subscribersComplete = 0;
-    for (const subscriber of subscribers) {
+    for (const subscriber of local) {
       const { latencies: mine, missing: lost, duplicates: twice } = match(stream.made, subscriber.arrivals);
       latencies.push(...mine);
       const inOrder = subscriber.arrivals.every((arrival, i, all) => i === 0 || all[i - 1]!.id < arrival.id);
@@ -666,13 +790,26 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
       const unfiltered = configuration.subscribers === 'unfiltered';
       const pages = configuration.subscribers === 'pages';
       if (pages) await subscribePages();
-      else if (configuration.subscribers !== 'none') await subscribe(unfiltered ? undefined : followed);
-      for (const subscriber of subscribers) subscriber.reset(false);
+      else if (configuration.subscribers !== 'none') await subscribe((recordIds) => remote.open(url, key, recordIds), unfiltered ? undefined : followed);
+      remote.reset();
       receiver.arrivals.length = 0;
       if (endpoint) await setEnabled(true);
       const pagesBefore = pages ? await pageEvents() : [];
       const before = await madeEvents();
-      runs.push([await options.measureM1(`M1 link + unlink, ${name}`), await m1Ring(name)]);
+      // Where the time goes: the server's CPU per request, and how busy this process's event loop
+      // was (it runs the load and the subscribers' connections: when it is busy, it is the limit).
+      const cpuBefore = options.serverPid ? processTreeCpu(options.serverPid) : 0;
+      const loopBefore = performance.eventLoopUtilization();
+      const pair = [await options.measureM1(`M1 link + unlink, ${name}`), await m1Ring(name)] as const;
+      runs.push([...pair]);
+      const loop = performance.eventLoopUtilization(loopBefore).utilization;
+      if (options.serverPid) {
+        const requests = sum(pair.map((run) => run.rps)) * (options.duration + 2);
+        log(
+          `feed: ${name}: server CPU ${(((processTreeCpu(options.serverPid) - cpuBefore) * 1000) / requests).toFixed(2)} ms per request ` +
+            `(both runs, warm-ups included); the benchmark's own event loop busy ${(loop * 100).toFixed(0)} %`,
+        );
+      }
       const measured = performance.now();
       const events = (await madeEvents()) - before;
       // What each subscriber should get: every event, its page record's, or none.
@@ -729,6 +866,7 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
       }).catch(() => undefined);
     }
     await receiver.stop();
+    remote.close();
   }
 }
 
@@ -766,7 +904,8 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
       'like M1 (the same connections, warm-up and duration), one after the other on the same server; "% of no feed" is against the mean ' +
       'of the first and the last. M1 as above races its connections on one pair, so most of its ' +
       'requests change nothing and make no event; the second row gives each connection a pair of its own, so that every request makes ' +
-      'an event. The target: the feed costs the write path at most 20 %.',
+      'an event. These subscribers run in a process of their own, so that reading their streams does not hold up the load. ' +
+      'The target: the feed costs the write path at most 20 %.',
     '- **Duplicates**: webhooks received more than once (the same `webhook-id`) over all of the above; **missing**: events no webhook brought.',
     '',
   ];

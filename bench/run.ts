@@ -326,7 +326,7 @@ async function runServer(url: string) {
     LOG_LEVEL: 'info',
   });
   const endpoint = await listening(child);
-  return { endpoint, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.on('close', r)); } };
+  return { endpoint, pid: child.pid!, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.on('close', r)); } };
 }
 
 async function seed(url: string, n: number): Promise<Seeded> {
@@ -577,6 +577,7 @@ async function benchFeedAlone(kind: 'sqlite' | 'postgresql'): Promise<FeedReport
       measureM1: (name) => measure(name, endpoint, admin, [{ query: LINK, variables: pair }, { query: UNLINK, variables: pair }]),
       connections: CONNECTIONS,
       duration: DURATION,
+      serverPid: server.pid,
       log,
     });
   } finally {
