@@ -17,12 +17,11 @@ import { ImportFileError, importAssociations, importRecords, type ImportOptions,
 import { adminViewer } from '../src/services/viewer.js';
 import { useTestApp, type TestWorkspace } from './helpers.js';
 import { associationEventRows } from './support/events.js';
-import { createLabel, createRecord, createUserWithKey, link, updateLimits } from './support/fixtures.js';
+import { COMPANIES, createLabel, createRecord, createUserWithKey, keyedByUniqueValues, link, updateLimits } from './support/fixtures.js';
 import { numericId, setAccess } from './support/permissions.js';
 import { relate, ROOT } from './support/process.js';
 
 const t = useTestApp();
-const COMPANIES = 'custom_objects.companies';
 const ASSOCIATIONS_HEADER = 'firstRecordId,secondRecordId,labelKeys,firstObjectKey,firstUnique,secondObjectKey,secondUnique';
 
 let dir: string;
@@ -65,26 +64,10 @@ interface Crm {
  */
 async function crm(options: { records?: boolean } = {}): Promise<Crm> {
   const ws = await t.workspace();
-  const contactObject = (await ws.gql('{ object(key: "contact") { id } }')).data.object.id as string;
-  const unique = await ws.gql(`mutation ($input: UpdateObjectInput!) { updateObject(input: $input) { __typename } }`, {
-    input: { id: contactObject, uniqueField: 'email' },
-  });
-  expect(unique.data.updateObject.__typename).toBe('UpdateObjectSuccess');
-  const created = await ws.gql(`mutation ($input: CreateObjectInput!) { createObject(input: $input) { __typename } }`, {
-    input: {
-      key: 'companies',
-      singularName: 'Company',
-      pluralName: 'Companies',
-      primaryProperty: 'name',
-      fields: [
-        { key: 'name', name: 'Name', type: 'TEXT', required: true },
-        { key: 'domain', name: 'Domain', type: 'TEXT', unique: true },
-        { key: 'employees', name: 'Employees', type: 'NUMBER' },
-        { key: 'public', name: 'Public', type: 'BOOLEAN' },
-      ],
-    },
-  });
-  expect(created.data.createObject.__typename).toBe('CreateObjectSuccess');
+  await keyedByUniqueValues(ws, [
+    { key: 'employees', name: 'Employees', type: 'NUMBER' },
+    { key: 'public', name: 'Public', type: 'BOOLEAN' },
+  ]);
   await createLabel(ws, { key: 'colleague', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'SINGLE', firstLabel: 'Colleague' });
   const worksAt = await ws.gql(`mutation ($input: CreateAssociationLabelInput!) { createAssociationLabel(input: $input) { __typename } }`, {
     input: { key: 'works_at', firstObjectKey: 'contact', secondObjectKey: COMPANIES, type: 'PAIR', firstLabel: 'Employee', secondLabel: 'Employer', cardinality: 'MANY_TO_ONE' },

@@ -14,12 +14,11 @@ import { Prisma, prisma } from '../src/db/index.js';
 import { encodeGlobalId } from '../src/services/ids.js';
 import { DB, useTestApp, type TestWorkspace } from './helpers.js';
 import { DELETE_LABEL, DELETE_RECORD, typed } from './support/concurrency.js';
-import { batchLink, bulkContacts, createLabel, createRecord, link, unlink, updateLimits } from './support/fixtures.js';
+import { batchLink, bulkContacts, COMPANIES, createLabel, createRecord, keyedByUniqueValues, link, unlink, updateLimits } from './support/fixtures.js';
 import { relate } from './support/process.js';
 
 const t = useTestApp();
 const HEADER = 'firstRecordId,secondRecordId,labelKeys,firstObjectKey,firstUnique,secondObjectKey,secondUnique';
-const COMPANIES = 'custom_objects.companies';
 
 let dir: string;
 beforeAll(() => {
@@ -131,24 +130,7 @@ describe('usage tallies', () => {
   it('equal a recount from the associations after links, batch links, imports, unlinks and cascades', async () => {
     const ws = await t.workspace('Tallies');
     await updateLimits(ws, { maxAssociationsPerContact: 40 });
-    const contactObject = (await ws.gql('{ object(key: "contact") { id } }')).data.object.id as string;
-    const unique = await ws.gql(`mutation ($input: UpdateObjectInput!) { updateObject(input: $input) { __typename } }`, {
-      input: { id: contactObject, uniqueField: 'email' },
-    });
-    expect(unique.data.updateObject.__typename).toBe('UpdateObjectSuccess');
-    const companies = await ws.gql(`mutation ($input: CreateObjectInput!) { createObject(input: $input) { __typename } }`, {
-      input: {
-        key: 'companies',
-        singularName: 'Company',
-        pluralName: 'Companies',
-        primaryProperty: 'name',
-        fields: [
-          { key: 'name', name: 'Name', type: 'TEXT', required: true },
-          { key: 'domain', name: 'Domain', type: 'TEXT', unique: true },
-        ],
-      },
-    });
-    expect(companies.data.createObject.__typename).toBe('CreateObjectSuccess');
+    await keyedByUniqueValues(ws);
     // A SINGLE label on one object (side 0), a PAIR on one object (sides 1 and 2, a record can be
     // on both), and one between two objects (no contact associations).
     await createLabel(ws, { key: 'colleague', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'SINGLE', firstLabel: 'Colleague' });

@@ -204,3 +204,30 @@ export async function bulkContacts(ws: TestWorkspace, count: number): Promise<st
   const rows = await prisma.recordModel.findMany({ where: { workspaceId: ws.workspaceId, id: { gt: first } }, orderBy: { id: 'asc' }, select: { id: true } });
   return rows.map((row) => globalId('Record', row.id));
 }
+
+/** The companies object `keyedByUniqueValues` makes. */
+export const COMPANIES = 'custom_objects.companies';
+
+/**
+ * Records named by a unique value of their own, as imports name them: contacts by `email`, and a
+ * companies object (COMPANIES) by `domain`, with `name` and any `moreFields`.
+ */
+export async function keyedByUniqueValues(ws: TestWorkspace, moreFields: { key: string; name: string; type: string }[] = []): Promise<void> {
+  const contactObject = (await ws.gql('{ object(key: "contact") { id } }')).data.object.id as string;
+  await mutate(ws, `mutation ($input: UpdateObjectInput!) { updateObject(input: $input) { __typename ${ERROR_FIELDS} } }`, { input: { id: contactObject, uniqueField: 'email' } }, 'updateObject', 'UpdateObjectSuccess');
+  await mutate(
+    ws,
+    `mutation ($input: CreateObjectInput!) { createObject(input: $input) { __typename ${ERROR_FIELDS} } }`,
+    {
+      input: {
+        key: 'companies',
+        singularName: 'Company',
+        pluralName: 'Companies',
+        primaryProperty: 'name',
+        fields: [{ key: 'name', name: 'Name', type: 'TEXT', required: true }, { key: 'domain', name: 'Domain', type: 'TEXT', unique: true }, ...moreFields],
+      },
+    },
+    'createObject',
+    'CreateObjectSuccess',
+  );
+}
