@@ -46,7 +46,8 @@ export { DEFAULT_IMPORT_MAX_BYTES, ImportFileError, importMaxBytes, tooLarge, up
  * (`Plan.prepare`: what its rows say on their own, no database), so the importer's work and the
  * database's overlap instead of taking turns. Everything the database decides for batch k+1 (the
  * records it names, what batch k wrote, limits, duplicates) is read in its own turn, after batch
- * k's writes.
+ * k's writes. What preparing used of the workspace (its objects, an object's fields) is as batch
+ * k read it: batch k+1 reads it again in its turn and is prepared again if it changed (`run`).
  */
 export const IMPORT_BATCH = 1000;
 
@@ -155,24 +156,39 @@ function importTransaction<T>(workspaceId: number, lock: boolean, fn: (tx: Tx) =
 type Reject = (row: number, column: string | null, error: DomainError) => void;
 type Rejection = Parameters<Reject>;
 
-/** What differs between the two imports: the header they read and how a batch is written. */
-interface Plan<P> {
+/**
+ * What differs between the two imports: the header they read, the workspace's state their rows
+ * are read with (`S`), and how a batch is written. Whether a batch prepared ahead is still good
+ * is the driver's to decide (`run`), by the state's signature.
+ */
+interface Plan<S, P extends Prepared> {
   checkHeader(header: string[]): void;
   /** Takes the workspace's write lock (links do; record writes do not). */
   lockWorkspace: boolean;
+  /** The state as read before the import (the first batch is prepared ahead with it); null: none. */
+  initialState: S | null;
+  /** Reads the state in a batch's turn, before anything else of the batch. */
+  readState(tx: Tx): Promise<S>;
+  /** The state, all that `prepare` uses of it, in a string: equal strings prepare rows alike. */
+  signature(state: S): string;
   /**
-   * What a batch's rows say on their own, decided while the batch before it is written: it must
-   * not read the database. What it used of the database's state (read by an earlier batch) goes
-   * with it, for `apply` to check and decide again if that changed.
+   * What a batch's rows say on their own with `state`, decided while the batch before it is
+   * written: it must not read the database.
    */
-  prepare(rows: readonly CsvRow[]): P;
-  /** Decides and writes a batch in `tx`, reporting each refused row (those `prepare` refused first). */
-  apply(tx: Tx, rows: readonly CsvRow[], prepared: P, reject: Reject): Promise<{ created: number; existing: number }>;
+  prepare(rows: readonly CsvRow[], state: S): P;
+  /** Decides and writes a batch in `tx`, reporting each row it refuses (those `prepare` refused are reported already). */
+  apply(tx: Tx, rows: readonly CsvRow[], prepared: P, state: S, reject: Reject): Promise<{ created: number; existing: number }>;
+}
+
+/** What `Plan.prepare` makes of a batch: the rows it refused, in row order, and whatever else the plan needs. */
+interface Prepared {
+  rejections: Rejection[];
 }
 
 interface Batch<P> {
   rows: CsvRow[];
-  prepared: P;
+  /** Prepared ahead with the state whose signature is `signature`; null: there was none yet. */
+  prepared: { signature: string; result: P } | null;
   /** The bytes read when its last row was: what its progress reports. */
   bytesRead: number;
 }
@@ -209,7 +225,7 @@ async function* readAhead<P>(batches: AsyncIterable<CsvRow[]>, prepare: (rows: C
   }
 }
 
-async function run<P>(options: ImportOptions, plan: Plan<P>): Promise<ImportSummary> {
+async function run<S, P extends Prepared>(options: ImportOptions, plan: Plan<S, P>): Promise<ImportSummary> {
   const dryRun = options.dryRun ?? false;
   const onError = options.onError ?? 'abort';
   if (!IMPORT_ERROR_MODES.includes(onError)) throw new ValidationError('onError must be abort or skip.', 'onError');
@@ -253,15 +269,27 @@ async function run<P>(options: ImportOptions, plan: Plan<P>): Promise<ImportSumm
       for (const error of pending.splice(0)) await options.onRejected?.(error);
       options.onProgress?.({ ...counts, bytesRead: batch.bytesRead });
     };
+    /** The state as the last batch read it: what the next batch is prepared with ahead of its turn. */
+    let last: { state: S; signature: string } | null =
+      plan.initialState === null ? null : { state: plan.initialState, signature: plan.signature(plan.initialState) };
+    const prepareAhead = (rows: CsvRow[]): Batch<P> => ({
+      rows,
+      prepared: last && { signature: last.signature, result: plan.prepare(rows, last.state) },
+      bytesRead,
+    });
     const applyBatch = async (tx: Tx, { rows, prepared }: Batch<P>) => {
       if (!counted) counts.totalRows += rows.length;
-      const { created, existing } = await plan.apply(tx, rows, prepared, reject);
+      const state = await plan.readState(tx);
+      last = { state, signature: plan.signature(state) };
+      // Prepared ahead with the state the batch before read: prepared again if it changed since.
+      const result = prepared?.signature === last.signature ? prepared.result : plan.prepare(rows, state);
+      for (const rejection of result.rejections) reject(...rejection);
+      const { created, existing } = await plan.apply(tx, rows, result, state, reject);
       counts.processedRows += rows.length;
       counts.createdCount += created;
       counts.existingCount += existing;
     };
-    const batches = () =>
-      readAhead(inBatches(csv.rows, options.batchSize ?? IMPORT_BATCH), (rows) => ({ rows, prepared: plan.prepare(rows), bytesRead }));
+    const batches = () => readAhead(inBatches(csv.rows, options.batchSize ?? IMPORT_BATCH), prepareAhead);
 
     let written = false;
     if (batched) {
@@ -348,9 +376,6 @@ export function importAssociations(options: ImportOptions): Promise<ImportSummar
     if (index === undefined) return '';
     return name.endsWith('Unique') ? cells[index]! : cells[index]!.trim();
   };
-  /** The workspace's objects as the last batch read them: what the next batch is named with ahead of its turn. */
-  let lastObjects: Map<string, ObjectRef> | null = null;
-
   /** Both records of every row, as the row names them with these objects (null: the row is refused). */
   const nameRows = (rows: readonly CsvRow[], objects: Map<string, ObjectRef>): Naming => {
     const rejections: Rejection[] = [];
@@ -382,10 +407,10 @@ export function importAssociations(options: ImportOptions): Promise<ImportSummar
         .filter(Boolean);
       return { ...sides, labelKeys };
     });
-    return { objects, named, rejections };
+    return { named, rejections };
   };
 
-  const plan: Plan<Naming | null> = {
+  const plan: Plan<Map<string, ObjectRef>, Naming> = {
     lockWorkspace: true,
     checkHeader(header) {
       at = checkColumns(header, ASSOCIATION_COLUMNS, 'an associations file');
@@ -400,15 +425,11 @@ export function importAssociations(options: ImportOptions): Promise<ImportSummar
         }
       }
     },
-    prepare(rows) {
-      return lastObjects && nameRows(rows, lastObjects);
-    },
-    async apply(tx, rows, prepared, reject) {
-      const objects = (lastObjects = await workspaceObjects(tx, viewer.workspaceId));
-      // Named ahead with the objects the batch before read: named again if they changed since.
-      const { named, rejections } = prepared && sameObjects(prepared.objects, objects) ? prepared : nameRows(rows, objects);
-      for (const rejection of rejections) reject(...rejection);
-
+    initialState: null,
+    readState: (tx) => workspaceObjects(tx, viewer.workspaceId),
+    signature: objectsSignature,
+    prepare: nameRows,
+    async apply(tx, rows, { named }, _objects, reject) {
       const wanted = new Map<ObjectRef, Set<string>>();
       for (const item of named) {
         for (const side of SIDES) {
@@ -465,18 +486,14 @@ export function importAssociations(options: ImportOptions): Promise<ImportSummar
 }
 
 type NamedRow = { first: Named; second: Named; labelKeys: string[] };
-/** A batch's rows named with `objects`, and those refused in doing so (in row order). */
-type Naming = { objects: Map<string, ObjectRef>; named: (NamedRow | null)[]; rejections: Rejection[] };
+/** A batch's rows named with the workspace's objects, and those refused in doing so (in row order). */
+type Naming = { named: (NamedRow | null)[]; rejections: Rejection[] };
 
-/** Whether two reads of the workspace's objects name records alike. */
-function sameObjects(a: Map<string, ObjectRef>, b: Map<string, ObjectRef>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [key, object] of a) {
-    const other = b.get(key);
-    if (!other || other.id !== object.id || other.unique?.key !== object.unique?.key || other.unique?.type !== object.unique?.type) return false;
-  }
-  return true;
-}
+/** The workspace's objects, all that naming records uses of them, in a string: equal strings name records alike. */
+const objectsSignature = (objects: Map<string, ObjectRef>) =>
+  JSON.stringify(
+    [...objects.values()].sort((a, b) => (a.key < b.key ? -1 : 1)).map(({ key, id, unique }) => [key, id, unique?.key, unique?.type]),
+  );
 
 /**
  * The workspace's objects by key, each with its unique field: one statement on the driver
@@ -549,8 +566,6 @@ export async function importRecords(options: ImportOptions & { objectKey: string
     );
   }
   let columns: (string | null)[] = [];
-  /** The object as the last batch read it (first, as read above): what the next batch is parsed with ahead of its turn. */
-  let lastObject: ObjectWithFields = found;
 
   /** Each row's properties and unique value, as the object's fields read them (null: the row is refused). */
   const parseRows = (rows: readonly CsvRow[], object: ObjectWithFields): Parsing => {
@@ -577,10 +592,10 @@ export async function importRecords(options: ImportOptions & { objectKey: string
         return null;
       }
     });
-    return { fields: fieldsSignature(object), parsed, rejections };
+    return { parsed, rejections };
   };
 
-  const plan: Plan<Parsing> = {
+  const plan: Plan<ObjectWithFields, Parsing> = {
     lockWorkspace: false,
     checkHeader(header) {
       const keys = found.fields.map((field) => field.key);
@@ -590,19 +605,17 @@ export async function importRecords(options: ImportOptions & { objectKey: string
       }
       columns = header.map((name) => (name === 'id' ? null : name));
     },
-    prepare(rows) {
-      return parseRows(rows, lastObject);
-    },
-    async apply(tx, rows, prepared, reject) {
+    initialState: found,
+    async readState(tx) {
       // The object's records are locked exclusively (PostgreSQL; SQLite has one writer): no
       // other write can take a unique value between the batch's read of the values and its
       // writes, which would fail on the unique index and, on PostgreSQL, abort the transaction.
       await lockObjectRecords(tx, found.id, 'exclusive');
-      const object: ObjectWithFields = (lastObject = await tx.objectModel.findUniqueOrThrow({ where: { id: found.id }, include: { fields: true } }));
-      // Parsed ahead with the fields the batch before read: parsed again if they changed since.
-      const { parsed, rejections } = prepared.fields === fieldsSignature(object) ? prepared : parseRows(rows, object);
-      for (const rejection of rejections) reject(...rejection);
-
+      return tx.objectModel.findUniqueOrThrow({ where: { id: found.id }, include: { fields: true } });
+    },
+    signature: fieldsSignature,
+    prepare: parseRows,
+    async apply(tx, _rows, { parsed }, object, reject) {
       const values = [...new Set(parsed.flatMap((item) => (item ? [item.value] : [])))];
       const existing = new Map<string, { id: number; visible: boolean }>();
       if (values.length) {
@@ -643,8 +656,8 @@ export async function importRecords(options: ImportOptions & { objectKey: string
 }
 
 type ParsedRow = { row: number; properties: Record<string, unknown>; value: string };
-/** A batch's rows parsed with an object's fields (`fields`: their signature), and those refused in doing so (in row order). */
-type Parsing = { fields: string; parsed: (ParsedRow | null)[]; rejections: Rejection[] };
+/** A batch's rows parsed with an object's fields, and those refused in doing so (in row order). */
+type Parsing = { parsed: (ParsedRow | null)[]; rejections: Rejection[] };
 
 /** The object's fields, all they say, in a string: equal strings parse rows alike. */
 const fieldsSignature = (object: ObjectWithFields) => JSON.stringify([...object.fields].sort((a, b) => a.id - b.id));
