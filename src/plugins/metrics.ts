@@ -282,8 +282,14 @@ const ASK = 'relate:metrics?';
 const ANSWER = 'relate:metrics';
 const COLLECT = 'relate:metrics-collect';
 const COLLECTED = 'relate:metrics-collected';
-/** How long a scrape waits for the primary, and the primary for a worker. */
+/** How long a scrape waits for the primary. */
 const ANSWER_TIMEOUT_MS = 10_000;
+/**
+ * How long the primary waits for the workers: less than the scrape waits for it, with time to
+ * answer, so that a worker that does not answer is named in the scrape's answer, not taken for
+ * the primary not answering.
+ */
+const COLLECT_TIMEOUT_MS = ANSWER_TIMEOUT_MS - 2_000;
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 interface Answer {
   type: typeof ANSWER;
@@ -360,7 +366,10 @@ export function aggregateWorkerMetrics(): void {
     const pending = new Set(serving);
     return new Promise<MetricsJson[]>((resolve, reject) => {
       const parts: MetricsJson[] = [];
-      const timer = setTimeout(() => settle(new Error('a worker did not answer')), ANSWER_TIMEOUT_MS);
+      const timer = setTimeout(() => {
+        const silent = [...pending].map((worker) => `worker ${worker.id} (pid ${worker.process.pid})`).join(', ');
+        settle(new Error(`${silent} did not answer within ${COLLECT_TIMEOUT_MS / 1000} s`));
+      }, COLLECT_TIMEOUT_MS);
       const settle = (error?: Error) => {
         clearTimeout(timer);
         gathering.delete(id);
