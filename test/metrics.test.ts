@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App, type AppOptions } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createTestDatabase, DB, useTestApp, type TestWorkspace } from './helpers.js';
-import { startServer, type RunningServer } from './support/process.js';
+import { serverArgs, startServer, type RunningServer } from './support/process.js';
 
 /**
  * GET /metrics through HTTP. Each app below has its own request metrics (the process metrics,
@@ -263,7 +263,7 @@ describe('RELATE_WORKERS=2, one worker still starting', () => {
     server = await startServer(
       // At debug, the first worker's own "worker listening" line (with the URL) starts the test.
       { DATABASE_URL: db.url, NODE_ENV: 'development', RELATE_WORKERS: '2', RELATE_METRICS_TOKEN: TOKEN, RELATE_TEST_SLOW_WORKER_MS: '8000', LOG_LEVEL: 'debug' },
-      ['--import', 'tsx', '--import', './test/support/slow-second-worker.mjs', 'src/server.ts'],
+      serverArgs(['./test/support/slow-second-worker.mjs']),
     );
   }, 120_000);
   afterAll(async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DB, postgresDatabase } from './helpers.js';
-import { relate, runNode, startServer, type RunningServer } from './support/process.js';
+import { relate, runNode, serverArgs, startServer, type RunningServer } from './support/process.js';
 import { databaseProxy, type DatabaseProxy } from './support/proxy.js';
 
 interface Answer {
@@ -347,7 +347,7 @@ describe.runIf(DB === 'sqlite')('started while the SQLite file cannot be created
 // Needs no database server: runs once, with the SQLite suites.
 describe.runIf(DB === 'sqlite')('a DATABASE_URL that cannot name a database', () => {
   it('is not retried: the server exits at once with one line, never echoing the password', async () => {
-    const result = await runNode(['--import', 'tsx', 'src/server.ts'], {
+    const result = await runNode(serverArgs(), {
       DATABASE_URL: 'postgresql://admin:s3cret@db.example/',
       PORT: '0',
       LOG_LEVEL: 'info',

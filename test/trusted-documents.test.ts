@@ -6,7 +6,7 @@ import { createApp, type App } from '../src/app.js';
 import { loadTrustedDocuments } from '../src/plugins/trusted-documents.js';
 import { seedDemo } from '../src/services/demo.js';
 import { ENDPOINT, createTestDatabase, useTestApp } from './helpers.js';
-import { ROOT, runNode, startServer, type RunningServer } from './support/process.js';
+import { ROOT, runNode, serverArgs, startServer, type RunningServer } from './support/process.js';
 
 /**
  * Trusted documents: a frontend's operations, generated with codegen's client preset, are sent
@@ -86,7 +86,7 @@ describe('a start with a bad setting', () => {
     await db?.drop();
   });
   const start = (env: Record<string, string>) =>
-    runNode(['--import', 'tsx', 'src/server.ts'], { DATABASE_URL: db.url, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info', ...env });
+    runNode(serverArgs(), { DATABASE_URL: db.url, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info', ...env });
 
   it.each([
     [{ RELATE_TRUSTED_DOCUMENTS_FILE: 'no/such/manifest.json' }, 'RELATE_TRUSTED_DOCUMENTS_FILE: no/such/manifest.json cannot be read (ENOENT)'],

@@ -3,6 +3,20 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+const build = (await import(new URL('../../scripts/build.mjs', import.meta.url).href)) as { isCurrent: () => boolean };
+
+/**
+ * `node` arguments that run the server as `npm start` does, from dist/, when dist was built after
+ * the last change to src/; otherwise src/server.ts through tsx, so a test never runs stale code
+ * (bin/relate.js decides the same way for the CLI). Both run the same esbuild output, but loading
+ * it through tsx costs each start seconds of CPU, and the suites start dozens of servers.
+ * `preload`: modules for `--import` before the server's own (its cluster workers inherit them).
+ */
+export function serverArgs(preload: string[] = []): string[] {
+  const imports = preload.flatMap((module) => ['--import', module]);
+  return build.isCurrent() ? [...imports, 'dist/server.js'] : ['--import', 'tsx', ...imports, 'src/server.ts'];
+}
+
 export interface Finished {
   code: number | null;
   stdout: string;
@@ -38,10 +52,11 @@ export interface RunningServer {
 }
 
 /**
- * Starts the server on a free port and waits until it listens: `node <args>`, by default
- * `src/server.ts` through tsx (a compiled build: its server.js).
+ * Starts the server on a free port and waits until it listens: `node <args>`, by default the
+ * project's server (serverArgs: dist/ when it is current, else src/ through tsx; a compiled build
+ * of its own: its server.js).
  */
-export function startServer(env: Record<string, string>, args = ['--import', 'tsx', 'src/server.ts']): Promise<RunningServer> {
+export function startServer(env: Record<string, string>, args = serverArgs()): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
