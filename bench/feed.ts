@@ -367,8 +367,6 @@ async function startReceiver(): Promise<Receiver> {
 interface Counting {
   readonly count: number;
   readonly ended: boolean;
-  reset(noting: boolean): void;
-  stop(): void;
 }
 
 export class Subscriber implements Counting {
@@ -524,8 +522,6 @@ class SubscriberProcess {
         get ended() {
           return mirrors[index]?.ended ?? true;
         },
-        reset: () => this.reset(),
-        stop: () => this.stop(),
       };
     });
     return opened;
@@ -669,6 +665,9 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
   const receiver = await startReceiver();
   /** The write-path runs' subscribers (the latency run's are in this process: it times their arrivals). */
   const remote = new SubscriberProcess();
+  /** The latency run's subscribers. */
+  const local: Subscriber[] = [];
+  /** The subscribers open now, wherever they run: what is counted. */
   const subscribers: Counting[] = [];
   let endpointId: string | undefined;
   const setEnabled = (enabled: boolean) =>
@@ -703,8 +702,14 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
     if (listening < SUBSCRIBERS) throw new Error(`only ${listening} of ${SUBSCRIBERS} subscriptions received events`);
     return opened;
   };
+  /** Closes every subscriber: this process's one by one, the other process's all at once. */
+  const closeSubscribers = () => {
+    subscribers.length = 0;
+    for (const subscriber of local.splice(0)) subscriber.stop();
+    remote.stop();
+  };
   const unsubscribe = async () => {
-    for (const subscriber of subscribers.splice(0)) subscriber.stop();
+    closeSubscribers();
     // The server lets go of them as it sees the connections close.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   };
@@ -756,7 +761,7 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
     await setEnabled(false);
 
     // 2. Subscriptions: the latency of events made one at a time, to every subscriber.
-    const local = await subscribe((recordIds) => openSubscribers(url, key, recordIds));
+    local.push(...(await subscribe((recordIds) => openSubscribers(url, key, recordIds))));
     for (const subscriber of local) subscriber.reset(true);
     const stream = await drive(url, key, single, SEQUENTIAL_EVENTS);
     await settle(() => local.every((subscriber) => subscriber.count >= stream.made.length), counted);
@@ -859,7 +864,7 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
       withFeed,
     };
   } finally {
-    for (const subscriber of subscribers) subscriber.stop();
+    closeSubscribers();
     if (endpointId) {
       await graphql(url, key, 'mutation ($id: ID!) { deleteWebhookEndpoint(input: { id: $id }) { __typename ... on Error { code message } } }', {
         id: endpointId,
