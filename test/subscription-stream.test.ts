@@ -34,10 +34,14 @@ async function stream(plugins: Plugin[]) {
     headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
     body: JSON.stringify({ query: 'subscription { ticks }' }),
   });
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
+  // The body is the stream the server pipes to the socket: each of its chunks is one write.
+  const body = response.body as unknown as NodeJS.ReadableStream;
   const chunks: string[] = [];
-  for (let read = await reader.read(); !read.done; read = await reader.read()) chunks.push(decoder.decode(read.value));
+  await new Promise((resolve, reject) => {
+    body.on('data', (chunk: Uint8Array) => chunks.push(Buffer.from(chunk).toString()));
+    body.on('end', resolve);
+    body.on('error', reject);
+  });
   return { status: response.status, headers: Object.fromEntries(response.headers), text: chunks.join(''), chunks: chunks.length };
 }
 

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { feedSubscriberCount } from '../src/feed/bus.js';
+import { feedSubscriberCount, MAX_QUEUED } from '../src/feed/bus.js';
 import { LiveAssociationEventsDocument } from './generated/graphql.js';
 import { ENDPOINT, useTestApp, type TestWorkspace } from './helpers.js';
 import { contact, createLabel, createObject, createRecord, createUser, data, link, numericId, ok, setAccess, UNLINK, type TestUser } from './support/permissions.js';
@@ -293,6 +293,72 @@ describe('authentication', () => {
       expect(query.errors).toEqual([expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED' } })]);
       expect(text).toMatch(/event: complete\n/);
     }
+  });
+});
+
+describe('delivery', () => {
+  /** Opens a subscription in-process. */
+  async function rawResponse(variables: Record<string, unknown> = {}) {
+    const response = await t.app.fetch(`http://localhost${ENDPOINT}`, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${ws.apiKey}` },
+      body: JSON.stringify({ query: 'subscription ($recordId: ID) { associationEvents(recordId: $recordId) { id action } }', variables }),
+    });
+    expect(response.status).toBe(200);
+    return response;
+  }
+
+  const batchLink = async (links: { firstRecordId: string; secondRecordId: string; labelKeys: string[] }[]) => {
+    const response = await ws.gql(`mutation ($links: [LinkRecordsInput!]!) { batchLinkRecords(input: { links: $links }) { __typename } }`, { links });
+    expect(data(response).batchLinkRecords.__typename).toBe('BatchLinkRecordsSuccess');
+  };
+
+  it('the events of one write reach a subscriber in one write', async () => {
+    const shop = await createObject(ws.gql, 'shop');
+    await createLabel(ws.gql, { key: 'customer', firstObjectKey: 'contact', secondObjectKey: shop.key, type: 'PAIR', firstLabel: 'Customer', secondLabel: 'Shop' });
+    const shops = await Promise.all(Array.from({ length: 5 }, (_, i) => createRecord(ws.gql, shop.key, { name: `Shop ${i}` })));
+    const response = await rawResponse({ recordId: ben });
+    // The body is the stream the server pipes to the socket: each of its chunks is one write.
+    const body = response.body as unknown as NodeJS.ReadableStream;
+    const writes: string[] = [];
+    body.on('data', (chunk: Buffer) => writes.push(chunk.toString()));
+    try {
+      await batchLink(shops.map((secondRecordId) => ({ firstRecordId: ben, secondRecordId, labelKeys: ['customer'] })));
+      await expect.poll(() => writes.filter((write) => write.includes('event: next')), { timeout: 10_000 }).toHaveLength(1);
+      const messages = writes.find((write) => write.includes('event: next'))!.split('\n\n').filter((message) => message && message !== ':');
+      expect(messages).toHaveLength(5);
+      for (const message of messages) expect(message).toMatch(/^event: next\ndata: \{"data":\{"associationEvents":\{"id":"[^"]+","action":"LINKED"\}\}\}$/);
+      // Nothing else came after them: no event was written twice or late.
+      expect(await new Promise((resolve) => setTimeout(() => resolve(writes.filter((write) => write.includes('event: next')).length), 500))).toBe(1);
+    } finally {
+      (body as unknown as { destroy(): void }).destroy();
+    }
+  });
+
+  it(`a subscriber that stops reading is ended once more than ${MAX_QUEUED} events wait for it (SUBSCRIBER_TOO_SLOW), after those it had`, async () => {
+    const shelf = await createObject(ws.gql, 'shelf');
+    await createLabel(ws.gql, { key: 'shelved', firstObjectKey: 'contact', secondObjectKey: shelf.key, type: 'PAIR', firstLabel: 'Reader', secondLabel: 'Shelf' });
+    const readers = await Promise.all(Array.from({ length: 16 }, (_, i) => contact(ws.gql, `Reader ${i}`)));
+    const shelves = await Promise.all(Array.from({ length: 100 }, (_, i) => createRecord(ws.gql, shelf.key, { name: `Shelf ${i}` })));
+    const subscribers = feedSubscriberCount();
+    const reader = (await rawResponse()).body!.getReader();
+    const decoder = new TextDecoder();
+    // It reads nothing while more events than a subscriber may have waiting are committed.
+    for (const firstRecordId of readers) await batchLink(shelves.map((secondRecordId) => ({ firstRecordId, secondRecordId, labelKeys: ['shelved'] })));
+    // Then what it reads ends (were it not ended, this would wait for ever), and the feed holds it no more.
+    let text = '';
+    for (let read = await reader.read(); !read.done; read = await reader.read()) text += decoder.decode(read.value, { stream: true });
+    expect(feedSubscriberCount()).toBeLessThanOrEqual(subscribers);
+    const messages = text.split('\n\n').filter((message) => message && !message.startsWith(':'));
+    expect(messages.at(-1)).toBe('event: complete\ndata:');
+    const last = JSON.parse(messages.at(-2)!.replace(/^event: next\ndata: /, ''));
+    expect(last.errors).toEqual([expect.objectContaining({ extensions: { code: 'SUBSCRIBER_TOO_SLOW' } })]);
+    // What it was sent before: events in commit order, each once, fewer than were committed.
+    const ids = messages.slice(0, -2).map((message) => numericId(JSON.parse(message.replace(/^event: next\ndata: /, '')).data.associationEvents.id));
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.length).toBeLessThan(readers.length * shelves.length - MAX_QUEUED);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 

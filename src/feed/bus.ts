@@ -53,7 +53,11 @@ const BATCH = 500;
 export const MAX_QUEUED = 1_000;
 /** Waits between attempts to (re)connect the LISTEN connection. */
 const RECONNECT_DELAYS = [250, 1_000, 2_000, 5_000, 10_000];
-/** The longest a read waits after a long delivery, and from how many subscribers one counts (see pumpSoon). */
+/**
+ * Pacing deliveries to many subscribers (see pumpSoon): the share of the process's time they may
+ * take, the longest a read waits after one, and from how many subscribers a delivery counts.
+ */
+const DELIVERY_SHARE = 0.2;
 const MAX_DELIVERY_PAUSE = 250;
 const MANY_SUBSCRIBERS = 100;
 /** Wait before reading again after a read failed (the database away). */
@@ -86,6 +90,8 @@ class Subscription implements AsyncIterableIterator<CommittedAssociationEvent | 
   private queue: (CommittedAssociationEvent | SubscriberTooSlowError)[] = [];
   private waiting: ((result: IteratorResult<CommittedAssociationEvent | SubscriberTooSlowError>) => void) | null = null;
   private ended = false;
+  /** The delivery it was handed events in and has not taken them all from yet (see Delivery). */
+  delivery: Delivery | null = null;
 
   constructor(
     readonly viewer: Viewer,
@@ -124,8 +130,26 @@ class Subscription implements AsyncIterableIterator<CommittedAssociationEvent | 
   next(): Promise<IteratorResult<CommittedAssociationEvent | SubscriberTooSlowError>> {
     const value = this.queue.shift();
     if (value) return Promise.resolve({ value, done: false });
+    // Asked for more with nothing left: what it was handed has gone through its stream.
+    this.took();
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  private took(): void {
+    const delivery = this.delivery;
+    this.delivery = null;
+    delivery?.took();
+  }
+
+  /**
+   * Takes, at once, every event waiting (those of a delivery after the first that next() gave):
+   * a subscriber's stream writes what it was handed together in one write (plugins/shared-subscriptions.ts).
+   */
+  drain(): (CommittedAssociationEvent | SubscriberTooSlowError)[] {
+    const queued = this.queue;
+    this.queue = [];
+    return queued;
   }
 
   return(): Promise<IteratorResult<CommittedAssociationEvent | SubscriberTooSlowError>> {
@@ -138,6 +162,7 @@ class Subscription implements AsyncIterableIterator<CommittedAssociationEvent | 
     if (this.ended) return;
     this.ended = true;
     if (drop) this.queue = [];
+    this.took();
     removeSubscription(this);
     const resolve = this.waiting;
     this.waiting = null;
@@ -355,15 +380,16 @@ function fire(workspaceId: number): void {
 }
 
 /**
- * Reads soon, not at once, so that events are delivered together. A subscriber costs its socket
- * writes (and the stream's work per chunk) far more than its events: the SSE stream writes what a
- * subscriber was handed together as one chunk (plugins/shared-subscriptions.ts). So
+ * Reads soon, not at once, so that events are delivered together. A subscriber costs per delivery,
+ * not per event: its stream takes what it was handed together as one item and writes it in one
+ * write (plugins/shared-subscriptions.ts). So
  * - a read waits for the end of this turn of the event loop (setImmediate: after the I/O
  *   callbacks that are ready), so that the writes committed in one turn are read together;
- * - after a delivery to many subscribers, the next read waits as long as it took (timeDelivery):
- *   delivering takes at most about half of the process's time from the requests, and the events
- *   committed meanwhile are delivered together, each subscriber's in one write. An idle feed, or
- *   one with a few subscribers per event, waits for nothing more than the end of the turn.
+ * - after a delivery to many subscribers, the next read waits four times as long as it took
+ *   (Delivery): delivering takes at most about a fifth (DELIVERY_SHARE) of the process's time from
+ *   the requests, and the events committed meanwhile are delivered together, each subscriber's in
+ *   one write. An idle feed, or one with a few subscribers per event, waits for nothing more than
+ *   the end of the turn.
  */
 function pumpSoon(): void {
   if (pumpScheduled) return;
@@ -376,16 +402,41 @@ function pumpSoon(): void {
 }
 
 /**
- * Notes what a delivery to many subscribers took: up to the first timer after it, which runs once
- * the work it started (the subscribers' executions, in the microtask queue) is done. A delivery to
- * a few never delays the next read (its time would be mostly the requests handled meanwhile).
+ * What a delivery to many subscribers took: from the read's end until every subscriber it handed
+ * events to has taken them through its stream (asked for more, or ended), and the writes that
+ * followed (one setImmediate for every stream: ours runs after it). A subscriber that does not
+ * take them within MAX_DELIVERY_PAUSE (a client that stopped reading) counts as that long. A
+ * delivery to a few never delays the next read (its time would be mostly the requests handled
+ * meanwhile).
  */
-function timeDelivery(started: number, subscribers: number): void {
-  if (subscribers < MANY_SUBSCRIBERS) return;
-  setTimeout(() => {
+class Delivery {
+  private left: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly started: number,
+    handed: readonly Subscription[],
+  ) {
+    this.left = handed.length;
+    for (const subscription of handed) {
+      subscription.delivery?.took();
+      subscription.delivery = this;
+    }
+    this.timer = setTimeout(() => this.done(), MAX_DELIVERY_PAUSE).unref();
+  }
+
+  took(): void {
+    this.left -= 1;
+    if (this.left === 0) setImmediate(() => this.done());
+  }
+
+  private done(): void {
+    if (this.left < 0) return;
+    this.left = -1;
+    clearTimeout(this.timer);
     const now = performance.now();
-    readAfter = now + Math.min(now - started, MAX_DELIVERY_PAUSE);
-  }).unref();
+    readAfter = Math.max(readAfter, now + Math.min(((now - this.started) * (1 - DELIVERY_SHARE)) / DELIVERY_SHARE, MAX_DELIVERY_PAUSE));
+  }
 }
 
 /** Reads and delivers until nothing is due; one pass at a time, in order. */
@@ -534,14 +585,14 @@ async function deliver(workspaceId: number, events: readonly CommittedAssociatio
       sights.set(key, new Map(rows.map((row) => [Number(row.id), Number(row.visible) === 1])));
     }),
   );
-  let handed = 0;
+  const handed: Subscription[] = [];
   for (const [subscription, mine] of wanted) {
     const sight = isRestricted(subscription.viewer) ? sights.get(sightKey(subscription.viewer))! : null;
     let pushed = false;
     for (const event of mine) if ((!sight || visibleIn(sight, event)) && subscription.push(event)) pushed = true;
-    if (pushed) handed += 1;
+    if (pushed) handed.push(subscription);
   }
-  timeDelivery(started, handed);
+  if (handed.length >= MANY_SUBSCRIBERS) new Delivery(started, handed);
 }
 
 // ---------------------------------------------------------------------------------------------
