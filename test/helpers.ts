@@ -6,9 +6,18 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { GraphQLClient } from 'graphql-request';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { createApp, type App } from '../src/app.js';
-import { closeDatabase, openDatabase, prisma } from '../src/db/index.js';
-import { createWorkspace } from '../src/services/workspaces.js';
+import type { App } from '../src/app.js';
+
+/**
+ * The app and the database layer, imported when a file's hooks first run rather than when this
+ * module loads: the files that use only createTestDatabase (their server or CLI runs in a child
+ * process) then never load them, which costs each such file about 2 s of CPU.
+ */
+const appModules = async () => ({
+  app: await import('../src/app.js'),
+  db: await import('../src/db/index.js'),
+  workspaces: await import('../src/services/workspaces.js'),
+});
 
 export const DB = (process.env.RELATE_TEST_DB ?? 'sqlite') as 'sqlite' | 'postgresql';
 export const ENDPOINT = 'http://relate.test/graphql';
@@ -80,15 +89,17 @@ export interface TestApp {
 /** Registers hooks that give this test file its own database and app. */
 export function useTestApp(): TestApp {
   const state = {} as TestApp & { drop: () => Promise<void> };
+  let modules: Awaited<ReturnType<typeof appModules>>;
   beforeAll(async () => {
+    modules = await appModules();
     const db = await createTestDatabase();
     state.drop = db.drop;
     state.url = db.url;
-    await openDatabase(db.url, { poolSize: 20 });
-    state.app = createApp({ config: { production: false, introspection: true, reportStatements: true } });
+    await modules.db.openDatabase(db.url, { poolSize: 20 });
+    state.app = modules.app.createApp({ config: { production: false, introspection: true, reportStatements: true } });
   });
   afterAll(async () => {
-    await closeDatabase();
+    await modules?.db.closeDatabase();
     await state.drop?.();
   });
   const post: TestApp['post'] = async (query, variables, apiKey) => {
@@ -105,7 +116,7 @@ export function useTestApp(): TestApp {
   const gqlFor = (apiKey: string) => (query: string, variables?: Record<string, unknown>) => post(query, variables, apiKey);
   let counter = 0;
   const workspace = async (name = `Workspace ${++counter}`) => {
-    const created = await createWorkspace({ name, adminEmail: `admin${counter}@example.com` });
+    const created = await modules.workspaces.createWorkspace({ name, adminEmail: `admin${counter}@example.com` });
     return {
       apiKey: created.apiKey,
       workspaceId: created.workspace.id,
@@ -114,7 +125,7 @@ export function useTestApp(): TestApp {
       gql: gqlFor(created.apiKey),
     };
   };
-  return Object.assign(state, { post, clientFor, gqlFor, workspace, get prisma() { return prisma; } });
+  return Object.assign(state, { post, clientFor, gqlFor, workspace, get prisma() { return modules?.db.prisma; } });
 }
 
 /** Runs a typed operation; fails the test with the GraphQL errors if there are any. */
