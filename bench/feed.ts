@@ -504,6 +504,10 @@ class SubscriberProcess {
     this.child.send(message);
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   async open(url: string, apiKey: string, recordIds: (string | undefined)[]): Promise<Counting[]> {
     const id = (this.asked += 1);
     const first = this.mirrors.length;
@@ -804,6 +808,7 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
       // Where the time goes: the server's CPU per request, and how busy this process's event loop
       // was (it runs the load and the subscribers' connections: when it is busy, it is the limit).
       const cpuBefore = options.serverPid ? processTreeCpu(options.serverPid) : 0;
+      const subscribersCpuBefore = remote.pid ? processTreeCpu(remote.pid) : 0;
       const loopBefore = performance.eventLoopUtilization();
       const pair = [await options.measureM1(`M1 link + unlink, ${name}`), await m1Ring(name)] as const;
       runs.push([...pair]);
@@ -812,7 +817,8 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
         const requests = sum(pair.map((run) => run.rps)) * (options.duration + 2);
         log(
           `feed: ${name}: server CPU ${(((processTreeCpu(options.serverPid) - cpuBefore) * 1000) / requests).toFixed(2)} ms per request ` +
-            `(both runs, warm-ups included); the benchmark's own event loop busy ${(loop * 100).toFixed(0)} %`,
+            `(both runs, warm-ups included); the subscribers' process ${(((processTreeCpu(remote.pid!) - subscribersCpuBefore) * 1000) / requests).toFixed(2)} ms; ` +
+            `the benchmark's own event loop busy ${(loop * 100).toFixed(0)} %`,
         );
       }
       const measured = performance.now();

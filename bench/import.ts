@@ -74,6 +74,8 @@ export interface ImportReport {
   runs: ImportRun[];
   /** The machine's 1-minute load average when this database's runs started and ended. */
   load: [number, number];
+  /** PostgreSQL: the server settings that bound a bulk write (its cache and its checkpoints). */
+  settings?: Record<string, string>;
 }
 
 export interface ImportOptions {
@@ -333,9 +335,27 @@ async function benchSize(kind: Kind, rows: number, options: ImportOptions): Prom
 export async function benchImport(kind: Kind, sizes: number[], options: ImportOptions): Promise<ImportReport> {
   options.log(`── ${kind}: import and export`);
   const runs: ImportRun[] = [];
+  const settings = kind === 'postgresql' ? await serverSettings(options.postgresServer!) : undefined;
+  if (settings) options.log(`${kind}: server ${Object.entries(settings).map(([name, value]) => `${name} ${value}`).join(', ')}`);
   const start = loadavg()[0]!;
   for (const rows of sizes) runs.push(await benchSize(kind, rows, options));
-  return { kind, runs, load: [start, loadavg()[0]!] };
+  return { kind, runs, load: [start, loadavg()[0]!], settings };
+}
+
+/** The settings PostgreSQL's "Populating a Database" names for bulk loads, as the server has them. */
+async function serverSettings(url: string): Promise<Record<string, string>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const settings: Record<string, string> = {};
+    for (const name of ['shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'maintenance_work_mem']) {
+      const { rows } = await client.query<Record<string, string>>(`SHOW ${name}`);
+      settings[name] = rows[0]![name]!;
+    }
+    return settings;
+  } finally {
+    await client.end();
+  }
 }
 
 const title = (kind: Kind) => (kind === 'sqlite' ? 'SQLite' : 'PostgreSQL');
@@ -407,6 +427,9 @@ export function importSection(reports: ImportReport[], produced: { command: stri
         );
       }),
       '',
+      ...(report.settings
+        ? [`Server settings: ${Object.entries(report.settings).map(([name, value]) => `\`${name}\` ${value}`).join(', ')}.`, '']
+        : []),
       `Baseline${runs[0]!.baselines.length > 1 ? 's' : ''}: ${runs[0]!.baselines.map((b, i) => `${runs[0]!.baselines.length > 1 ? `(${i + 1}) ` : ''}${b.method}`).join('; ')}.`,
       '',
       ...verdict(report),
