@@ -184,23 +184,21 @@ export async function createUserWithKey(ws: TestWorkspace, name: string, email: 
 export const globalId = (type: string, id: number) => Buffer.from(`${type}:${id}`, 'utf8').toString('base64');
 
 /**
- * `count` contacts written straight to the database, 1,000 a statement, in id order: the records
- * of a large import file, arranged in seconds (the mutations would take minutes).
+ * `count` contacts written straight to the database in one statement, in id order: the records
+ * of a large import file, arranged in a second (the mutations would take minutes, and Prisma's
+ * createMany, 1,000 rows at a time, about ten seconds of CPU for 50,000). The rows are numbered
+ * by a recursive query, which both databases run; their dates are the contact object's own, a
+ * value the database already holds in the format Prisma writes.
  */
 export async function bulkContacts(ws: TestWorkspace, count: number): Promise<string[]> {
   const object = await prisma.objectModel.findFirstOrThrow({ where: { workspaceId: ws.workspaceId, key: 'contact' } });
   const first = (await prisma.recordModel.aggregate({ _max: { id: true } }))._max.id ?? 0;
-  for (let i = 0; i < count; i += 1000) {
-    await prisma.recordModel.createMany({
-      data: Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({
-        workspaceId: ws.workspaceId,
-        objectId: object.id,
-        properties: JSON.stringify({ firstName: `P${i + j}` }),
-        displayName: `P${i + j}`,
-        searchText: `p${i + j}`,
-      })),
-    });
-  }
+  await prisma.$executeRaw`
+    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${count})
+    INSERT INTO "Record" ("workspaceId", "objectId", "properties", "displayName", "searchText", "createdAt", "updatedAt")
+    SELECT o."workspaceId", o."id", '{"firstName":"P' || n.i || '"}', 'P' || n.i, 'p' || n.i, o."createdAt", o."createdAt"
+    FROM n CROSS JOIN "Object" o WHERE o."id" = ${object.id}
+    ORDER BY n.i`;
   const rows = await prisma.recordModel.findMany({ where: { workspaceId: ws.workspaceId, id: { gt: first } }, orderBy: { id: 'asc' }, select: { id: true } });
   return rows.map((row) => globalId('Record', row.id));
 }
