@@ -339,7 +339,14 @@ async function watcher(workspaceId: number, labelId: number) {
   await client.connect();
   return {
     held: async () =>
-      (await client.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 7319 AND objid = $1 AND granted`, [workspaceId])).rows.length > 0,
+      // pg_locks is the whole server's: only this database's lock counts (other test files' databases have workspaces of the same ids).
+      (
+        await client.query(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+             AND classid = 7319 AND objid = $1 AND granted`,
+          [workspaceId],
+        )
+      ).rows.length > 0,
     linked: async () => Number((await client.query(`SELECT COUNT(*) AS n FROM "Association" WHERE "labelId" = $1`, [labelId])).rows[0].n),
     close: () => client.end(),
   };
