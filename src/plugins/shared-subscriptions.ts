@@ -36,7 +36,8 @@ export function sharedSubscriptionResults(): Plugin<Context> {
     onSubscribe({ args, setSubscribeFn }) {
       const { request } = args.contextValue as { request?: Request };
       // Gathered items are for eventStream only: a subscription not requested over HTTP gets its results one by one.
-      setSubscribeFn(request ? (subscribeArgs) => subscribeShared(subscribeArgs, true) : (subscribeArgs) => subscribeShared(subscribeArgs, false));
+      const gather = request !== undefined;
+      setSubscribeFn((subscribeArgs) => subscribeShared(subscribeArgs, gather));
       if (request) subscriptionRequests.add(request);
     },
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
@@ -75,7 +76,7 @@ class Shared {
 
   /** Its SSE message, when it is clean. */
   get message(): string {
-    return (this.text ??= `event: next\ndata: ${this.json}\n\n`);
+    return (this.text ??= next(this.json));
   }
 
   /**
@@ -230,7 +231,9 @@ function serialised(result: Result): string {
   return stringify({ ...result, errors, extensions: Object.keys(extensions).length ? extensions : undefined });
 }
 
-const message = (result: Result) => `event: next\ndata: ${serialised(result)}\n\n`;
+/** An SSE `next` message carrying a result's JSON. */
+const next = (json: string) => `event: next\ndata: ${json}\n\n`;
+const message = (result: Result) => next(serialised(result));
 const COMPLETE = 'event: complete\ndata:\n\n';
 
 /** Streams with something to write at the end of this turn of the event loop: one timer for all. */
