@@ -17,7 +17,7 @@ import { ImportFileError, importAssociations, importRecords, type ImportOptions,
 import { adminViewer } from '../src/services/viewer.js';
 import { useTestApp, type TestWorkspace } from './helpers.js';
 import { associationEventRows } from './support/events.js';
-import { COMPANIES, createLabel, createRecord, createUserWithKey, keyedByUniqueValues, link, updateLimits } from './support/fixtures.js';
+import { bulkContacts, COMPANIES, createLabel, createRecord, createUserWithKey, keyedByUniqueValues, link, updateLimits } from './support/fixtures.js';
 import { numericId, setAccess } from './support/permissions.js';
 import { relate, ROOT } from './support/process.js';
 
@@ -520,6 +520,76 @@ describe('batches: the next one is read and prepared while one is written', () =
         expect(await state(ws.workspaceId)).toEqual(before);
       }
     }
+  });
+
+  it('associations: records per label and a label\'s own limit count the links of the batches before it', async () => {
+    const rows = [
+      byEmail('ada', 'bob', 'mentor'), // batch 1: mentor links ada and bob
+      byEmail('ada', 'cy', 'mentor'), // and cy
+      byEmail('bob', 'dee', 'mentor'), // batch 2: and dee, its fourth record
+      byEmail('ada', 'dee', 'mentor'), // row 5: ada's third mentee
+      byEmail('cy', 'eve', 'mentor'), // batch 3, row 6: eve would be the label's fifth record
+      byEmail('ada', 'bob', 'mentor'), // there already
+      byEmail('dee', 'ada', 'mentor'), // batch 4
+    ];
+    // The same decisions whether the tallies are kept as each batch writes (skip: a transaction
+    // per batch) or counted in at the end (abort and dry run: one transaction).
+    for (const options of [{ onError: 'abort' }, { onError: 'abort', dryRun: true }, { onError: 'skip' }] as const) {
+      const { ws } = await crm();
+      await createRecord(ws, 'contact', { firstName: 'Eve', email: 'eve@example.com' });
+      const mentor = await createLabel(ws, { key: 'mentor', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'PAIR', firstLabel: 'Mentor', secondLabel: 'Mentee' });
+      const limited = await ws.gql(`mutation ($input: UpdateAssociationLabelInput!) { updateAssociationLabel(input: $input) { __typename } }`, {
+        input: { id: mentor.id, maxSecondPerFirst: 2 },
+      });
+      expect(limited.data.updateAssociationLabel.__typename).toBe('UpdateAssociationLabelSuccess');
+      await updateLimits(ws, { maxRecordsPerLabel: 4 });
+      const rejected: string[] = [];
+      const summary = await importAssociations({
+        ...options,
+        viewer: adminViewer(ws.workspaceId, ws.userId),
+        source: Readable.from([Buffer.from(associations(...rows))]),
+        batchSize: 2,
+        onRejected: (error) => void rejected.push(`row ${error.row} ${error.code}: ${error.message}`),
+      });
+      expect(rejected, JSON.stringify(options)).toEqual([
+        'row 5 LIMIT_EXCEEDED: Under label "mentor" a record may have at most 2 "Mentee" (maxSecondPerFirst); this one already has 2.',
+        'row 6 LIMIT_EXCEEDED: Label "mentor" already links 4 records; the limit is 4.',
+      ]);
+      expect(summary).toMatchObject({ totalRows: 7, processedRows: 7, createdCount: 4, existingCount: 1, rejectedCount: 2, written: options.onError === 'skip' });
+      expect(await graph(ws.workspaceId)).toEqual(
+        options.onError === 'skip'
+          ? ['mentor: ada@example.com -> bob@example.com', 'mentor: ada@example.com -> cy@example.com', 'mentor: bob@example.com -> dee@example.com', 'mentor: dee@example.com -> ada@example.com']
+          : [],
+      );
+    }
+  });
+
+  it('associations: hundreds of contacts near their limit, batch after batch: the same rows refused whether the file commits in one transaction or per batch', async () => {
+    // A ring of 700 contacts: each one's two links, then its links two apart. Each contact may
+    // have 3: of the second round, rows i ≡ 0, 1 (mod 4) pass and the others meet a contact at
+    // its limit, in batches of 100, after links of other batches.
+    const { ws } = await crm({ records: false });
+    await updateLimits(ws, { maxAssociationsPerContact: 3 });
+    const people = await bulkContacts(ws, 700);
+    const rows = [1, 2].flatMap((k) => people.map((id, i) => `${id},${people[(i + k) % 700]},colleague,,,,`));
+    const refused = (summary: ImportSummary, rejected: string[]) => ({ ...summary, rejected });
+    const runs = [];
+    for (const options of [{ onError: 'abort' }, { onError: 'skip' }] as const) {
+      const rejected: string[] = [];
+      const summary = await importAssociations({
+        ...options,
+        viewer: adminViewer(ws.workspaceId, ws.userId),
+        source: Readable.from([Buffer.from(associations(...rows))]),
+        batchSize: 100,
+        onRejected: (error) => void rejected.push(`${error.row} ${error.code}`),
+      });
+      runs.push(refused(summary, rejected));
+    }
+    const [abort, skip] = runs;
+    const expected = rows.map((_, index) => index).filter((index) => index >= 700 && (index - 700) % 4 >= 2);
+    expect(abort!.rejected).toEqual(expected.map((index) => `${index + 2} LIMIT_EXCEEDED`));
+    expect(abort).toMatchObject({ createdCount: 1050, existingCount: 0, rejectedCount: 350, written: false });
+    expect(skip).toMatchObject({ createdCount: 1050, rejectedCount: 350, written: true, rejected: abort!.rejected });
   });
 
   it('records: a unique value a batch before created is an update in a later batch', async () => {

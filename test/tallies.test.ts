@@ -9,9 +9,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma, prisma } from '../src/db/index.js';
 import { encodeGlobalId } from '../src/services/ids.js';
+import { importAssociations, type ImportOptions } from '../src/services/import.js';
+import { adminViewer } from '../src/services/viewer.js';
 import { DB, useTestApp, type TestWorkspace } from './helpers.js';
 import { DELETE_LABEL, DELETE_RECORD, typed } from './support/concurrency.js';
 import { batchLink, bulkContacts, COMPANIES, createLabel, createRecord, keyedByUniqueValues, link, unlink, updateLimits } from './support/fixtures.js';
@@ -242,6 +245,54 @@ describe('usage tallies', () => {
     expect(labelGone).toMatchObject({ __typename: 'DeleteAssociationLabelSuccess', removedAssociations: 800 - 2 });
     const left = await expectExactTallies(ws, { usage: false });
     expect(left.perLabel).toEqual([`${await labelId(ws, 'ring')}=799`]);
+  });
+
+  it('are exact after an import whose rows name the same records batch after batch, and stay as they were after its dry run and its abort', async () => {
+    const ws = await t.workspace('Tallies of an import in batches');
+    await updateLimits(ws, { maxAssociationsPerContact: 40 });
+    await keyedByUniqueValues(ws);
+    await createLabel(ws, { key: 'colleague', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'SINGLE', firstLabel: 'Colleague' });
+    await createLabel(ws, { key: 'manager', firstObjectKey: 'contact', secondObjectKey: 'contact', type: 'PAIR', firstLabel: 'Manager', secondLabel: 'Report' });
+    await createLabel(ws, { key: 'works_at', firstObjectKey: 'contact', secondObjectKey: COMPANIES, type: 'PAIR', firstLabel: 'Employee', secondLabel: 'Employer' });
+    const people = await bulkContacts(ws, 6);
+    const acme = (await createRecord(ws, COMPANIES, { name: 'Acme', domain: 'acme.com' })).id;
+    await link(ws, people[0]!, people[1]!, ['colleague', 'manager']); // tallies there before the import
+    const before = await expectExactTallies(ws);
+
+    // Every record in many batches of two rows, on both sides of manager, with links the file
+    // made already and one the workspace had.
+    const rows: string[] = [];
+    for (let round = 1; round <= 3; round++) {
+      for (let i = 0; i < 6; i++) {
+        const j = (i + round) % 6;
+        rows.push(`${people[i]},${people[j]},colleague;manager,,,,`, `${people[i]},${acme},works_at,,,,`);
+      }
+    }
+    rows.push(`${people[1]},${people[0]},colleague,,,,`);
+    const text = `${HEADER}\n${rows.join('\n')}\n`;
+    const viewer = adminViewer(ws.workspaceId, ws.userId);
+    const inTwos = (options: Partial<ImportOptions>) => importAssociations({ viewer, source: Readable.from([Buffer.from(text)]), batchSize: 2, ...options });
+
+    // colleague is SINGLE: i–j of round 3 is j–i of round 3 (6 pairs, 3 links), so 6 + 6 + 3
+    // links, one there before and 0–1 again at the end; manager is a PAIR: 18 links, one there
+    // before; works_at once per person, then 12 times again.
+    const expected = { createdCount: 14 + 17 + 6, existingCount: 5 + 1 + 12, rejectedCount: 0 };
+    expect(await inTwos({ dryRun: true })).toMatchObject({ ...expected, written: false });
+    expect(await storedTallies(ws.workspaceId)).toEqual(before);
+    await updateLimits(ws, { maxAssociationsPerContact: 9 }); // the last rows go over it: nothing is written
+    const aborted = await inTwos({});
+    expect(aborted).toMatchObject({ written: false });
+    expect(aborted.rejectedCount).toBeGreaterThan(0);
+    expect(await storedTallies(ws.workspaceId)).toEqual(before);
+
+    await updateLimits(ws, { maxAssociationsPerContact: 40 });
+    expect(await inTwos({})).toMatchObject({ ...expected, written: true });
+    const after = await expectExactTallies(ws);
+    expect(after.perRecord.length).toBeGreaterThan(before.perRecord.length + 20);
+    // Tallies go on being kept after the import's transaction.
+    await link(ws, people[0]!, people[4]!, ['manager']);
+    expect(await unlink(ws, people[0]!, people[1]!)).toBe(2);
+    await expectExactTallies(ws);
   });
 
   it.runIf(DB === 'postgresql')('are kept on PostgreSQL by statement-level triggers over transition tables, none per row', async () => {

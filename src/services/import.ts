@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { withDriverTransaction } from '../db/adapters.js';
 import { Prisma, prisma, provider, type Tx } from '../db/index.js';
 import { inTexts, txRows } from '../db/reader.js';
+import { DeferredTallies } from './deferred-tallies.js';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { ASSOCIATION_COLUMNS } from './export.js';
 import { decodeGlobalId } from './ids.js';
@@ -37,7 +38,8 @@ export { DEFAULT_IMPORT_MAX_BYTES, ImportFileError, importMaxBytes, tooLarge, up
  * - `onError: 'abort'` (the default) and dry runs: one transaction for the whole file, holding
  *   the workspace's write lock; every row is decided (so every rejection is reported), then it
  *   commits only if no row was rejected and it is not a dry run. A dry run's counts are those
- *   of the writes it rolled back.
+ *   of the writes it rolled back. On PostgreSQL its links are counted in the usage tallies once,
+ *   before it commits (deferred-tallies.ts).
  * - `onError: 'skip'`: one transaction per batch, each committing its good rows. The file is read
  *   once first, without writing, so that a bad file (ragged row, bad bytes, too large) is refused
  *   before any batch commits; a one-shot stream is spooled to a temporary file for that.
@@ -176,8 +178,11 @@ interface Plan<S, P extends Prepared> {
    * written: it must not read the database.
    */
   prepare(rows: readonly CsvRow[], state: S): P;
-  /** Decides and writes a batch in `tx`, reporting each row it refuses (those `prepare` refused are reported already). */
-  apply(tx: Tx, rows: readonly CsvRow[], prepared: P, state: S, reject: Reject): Promise<{ created: number; existing: number }>;
+  /**
+   * Decides and writes a batch in `tx`, reporting each row it refuses (those `prepare` refused are
+   * reported already). `tallies`: the transaction defers its usage tallies (links only).
+   */
+  apply(tx: Tx, rows: readonly CsvRow[], prepared: P, state: S, reject: Reject, tallies: DeferredTallies | null): Promise<{ created: number; existing: number }>;
 }
 
 /** What `Plan.prepare` makes of a batch: the rows it refused, in row order, and whatever else the plan needs. */
@@ -277,14 +282,14 @@ async function run<S, P extends Prepared>(options: ImportOptions, plan: Plan<S, 
       prepared: last && { signature: last.signature, result: plan.prepare(rows, last.state) },
       bytesRead,
     });
-    const applyBatch = async (tx: Tx, { rows, prepared }: Batch<P>) => {
+    const applyBatch = async (tx: Tx, { rows, prepared }: Batch<P>, tallies: DeferredTallies | null = null) => {
       if (!counted) counts.totalRows += rows.length;
       const state = await plan.readState(tx);
       last = { state, signature: plan.signature(state) };
       // Prepared ahead with the state the batch before read: prepared again if it changed since.
       const result = prepared?.signature === last.signature ? prepared.result : plan.prepare(rows, state);
       for (const rejection of result.rejections) reject(...rejection);
-      const { created, existing } = await plan.apply(tx, rows, result, state, reject);
+      const { created, existing } = await plan.apply(tx, rows, result, state, reject, tallies);
       counts.processedRows += rows.length;
       counts.createdCount += created;
       counts.existingCount += existing;
@@ -303,11 +308,15 @@ async function run<S, P extends Prepared>(options: ImportOptions, plan: Plan<S, 
       }
     } else {
       await importTransaction(viewer.workspaceId, plan.lockWorkspace, async (tx) => {
+        // Links counted in the usage tallies once, at the end (deferred-tallies.ts): one
+        // transaction would otherwise write a record's tally row in every batch that links it.
+        const tallies = plan.lockWorkspace ? await DeferredTallies.begin(tx) : null;
         for await (const batch of batches()) {
-          await applyBatch(tx, batch);
+          await applyBatch(tx, batch, tallies);
           await report(batch);
         }
         if (dryRun || counts.rejectedCount > 0) throw new Rollback();
+        await tallies?.flush(tx);
         await options.onCommit?.(tx, { ...counts });
       }).then(
         () => (written = true),
@@ -429,7 +438,7 @@ export function importAssociations(options: ImportOptions): Promise<ImportSummar
     readState: (tx) => workspaceObjects(tx, viewer.workspaceId),
     signature: objectsSignature,
     prepare: nameRows,
-    async apply(tx, rows, { named }, _objects, reject) {
+    async apply(tx, rows, { named }, _objects, reject, tallies) {
       const wanted = new Map<ObjectRef, Set<string>>();
       for (const item of named) {
         for (const side of SIDES) {
@@ -473,6 +482,7 @@ export function importAssociations(options: ImportOptions): Promise<ImportSummar
 
       const outcome = await applyLinks(tx, viewer, items, {
         batch: true,
+        tallies,
         onReject: (index, error) => {
           const { row, byUnique } = itemRows[index]!;
           const failure = domainError(error);

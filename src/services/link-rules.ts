@@ -8,7 +8,8 @@ import { CONTACT_KEY } from './objects.js';
  *
  * `applyLinks` (links.ts) reads, once per batch, the usage of everything the batch touches from
  * the tallies the association triggers keep exact in the same transaction (RecordLabelTally,
- * LabelTally, ContactTally), and loads it here. Each new association is then checked against
+ * LabelTally, ContactTally), and loads it here (in an import on PostgreSQL, with what the import
+ * wrote that the tallies do not count yet: deferred-tallies.ts). Each new association is then checked against
  * that usage plus the associations accepted before it in the batch, and, once accepted, counted
  * in. A rejected item's associations are taken back out (mark/rollback), so they count for
  * nothing. The checks, their order, messages and figures are those of the per-pair counts they
@@ -42,11 +43,16 @@ export interface WorkspaceLimits {
 export type TallySide = 0 | 1 | 2;
 const SIDE: Record<DirectionBound['side'], TallySide> = { either: 0, first: 1, second: 2 };
 
-const isContactLabel = (label: LinkLabel) => label.firstObject.key === CONTACT_KEY && label.secondObject.key === CONTACT_KEY;
+export const isContactLabel = (label: LinkLabel) => label.firstObject.key === CONTACT_KEY && label.secondObject.key === CONTACT_KEY;
+
+/** The tally sides a new association counts on: its first record's, then its second's. */
+export const tallySides = (label: LinkLabel): [TallySide, TallySide] => (isSymmetric(label) ? [0, 0] : [1, 2]);
 
 export class LinkUsage {
   /** Distinct records per label. */
   private readonly labelRecords = new Map<number, number>();
+  /** Distinct records per label, as loaded. */
+  private readonly labelLoaded = new Map<number, number>();
   /** "label:record" of every record a label links. */
   private readonly linked = new Set<string>();
   /** "label:record:side" → the record's associations under the label on that side. */
@@ -58,21 +64,31 @@ export class LinkUsage {
 
   constructor(private readonly limits: WorkspaceLimits) {}
 
+  // What is loaded adds up: a tally row, and what the transaction wrote that its row does not
+  // count yet (deferred-tallies.ts).
+
   /** Loads a RecordLabelTally row. */
   recordTally(labelId: number, recordId: number, side: TallySide, associations: number): void {
     if (associations <= 0) return;
     this.linked.add(`${labelId}:${recordId}`);
-    this.partners.set(`${labelId}:${recordId}:${side}`, associations);
+    const key = `${labelId}:${recordId}:${side}`;
+    this.partners.set(key, (this.partners.get(key) ?? 0) + associations);
   }
 
   /** Loads a LabelTally row. */
   labelTally(labelId: number, records: number): void {
-    this.labelRecords.set(labelId, records);
+    this.labelRecords.set(labelId, (this.labelRecords.get(labelId) ?? 0) + records);
+    this.labelLoaded.set(labelId, (this.labelLoaded.get(labelId) ?? 0) + records);
   }
 
   /** Loads a ContactTally row. */
   contactTally(recordId: number, associations: number): void {
-    this.contacts.set(recordId, associations);
+    this.contacts.set(recordId, (this.contacts.get(recordId) ?? 0) + associations);
+  }
+
+  /** The records that joined a label since it was loaded, by the associations accepted. */
+  joined(labelId: number): number {
+    return (this.labelRecords.get(labelId) ?? 0) - (this.labelLoaded.get(labelId) ?? 0);
   }
 
   private partnersOf(labelId: number, recordId: number, side: DirectionBound['side']): number {
@@ -142,10 +158,10 @@ export class LinkUsage {
 
   /** Counts a new association in, as the triggers will once it is written. */
   accept(label: LinkLabel, firstId: number, secondId: number): void {
-    const symmetric = isSymmetric(label);
+    const [firstSide, secondSide] = tallySides(label);
     for (const [recordId, side] of [
-      [firstId, symmetric ? 0 : 1],
-      [secondId, symmetric ? 0 : 2],
+      [firstId, firstSide],
+      [secondId, secondSide],
     ] as const) {
       const linkedKey = `${label.id}:${recordId}`;
       if (!this.linked.has(linkedKey)) {

@@ -2,10 +2,10 @@ import type { Association, AssociationLabel, ObjectModel } from '../db/generated
 import { Prisma, provider, type Tx } from '../db/index.js';
 import { inIds, inTexts, timestamp, txRows } from '../db/reader.js';
 import { recordEvents, type AssociationSnapshot, type FeedEvent } from '../feed/events.js';
+import type { DeferredTallies } from './deferred-tallies.js';
 import { DomainError, LimitExceededError, NotFoundError, ObjectMismatchError, ValidationError, atIndex } from './errors.js';
-import { LinkUsage, type LinkLabel, type TallySide, type WorkspaceLimits } from './link-rules.js';
+import { isContactLabel, LinkUsage, type LinkLabel, type TallySide, type WorkspaceLimits } from './link-rules.js';
 import { lockedTransaction } from './lock.js';
-import { CONTACT_KEY } from './objects.js';
 import { isRestricted, type Viewer } from './viewer.js';
 import { visibleRecordSql, visibleRecordWhere } from './visibility.js';
 
@@ -147,6 +147,8 @@ export interface ApplyLinksOptions {
    * the items after it go on. Without it the first failing item throws, before anything is written.
    */
   onReject?: (index: number, error: Error) => void;
+  /** The transaction's tallies are deferred (an import on PostgreSQL): what it created is counted here. */
+  tallies?: DeferredTallies | null;
 }
 
 /** Rows written per INSERT. */
@@ -187,7 +189,7 @@ const tripleKey = (labelId: number, firstId: number, secondId: number) => `${lab
  * limit), and the limits.
  */
 export async function applyLinks(tx: Tx, viewer: Viewer, items: readonly LinkInput[], options: ApplyLinksOptions = {}): Promise<LinkOutcome> {
-  const { batch = false, onReject } = options;
+  const { batch = false, onReject, tallies = null } = options;
   if (items.length === 0) return { associations: [], createdCount: 0, existingCount: 0 };
 
   const { limits, labels } = await readLabels(tx, viewer, [...new Set(items.flatMap((item) => item.labelKeys ?? []))]);
@@ -230,7 +232,7 @@ export async function applyLinks(tx: Tx, viewer: Viewer, items: readonly LinkInp
   const wanted = plans.flatMap((plan) => plan.pairs);
   const existing = await readExisting(tx, wanted);
   const usage = new LinkUsage(limits);
-  await readUsage(tx, usage, wanted.filter((pair) => !existing.has(pair.key)));
+  await readUsage(tx, usage, wanted.filter((pair) => !existing.has(pair.key)), tallies);
 
   // Decisions, in item order. A slot is an association already there, or the key of a new one.
   const slots: (Association | string)[] = [];
@@ -275,6 +277,10 @@ export async function applyLinks(tx: Tx, viewer: Viewer, items: readonly LinkInp
 
   // The new associations, in decision order (their ids follow it), then their events.
   const inserted = await insertAssociations(tx, viewer, created);
+  tallies?.count(
+    usage,
+    created.map((pair) => ({ id: inserted.get(pair.key)!.id, label: pair.label, firstId: pair.first.id, secondId: pair.second.id })),
+  );
   const events: FeedEvent[] = created.map((pair) => ({
     action: 'LINKED',
     association: {
@@ -423,9 +429,10 @@ async function readExisting(tx: Tx, pairs: readonly LinkPair[]): Promise<Map<str
  * Loads into `usage` the tallies the limits of new associations `pairs` read — each record's
  * tally rows under the label, the labels' record counts, the contacts' contact associations —
  * in one statement. The triggers keep the tallies exact in the transaction that changes the
- * associations, and the workspace lock keeps them still until this one commits.
+ * associations, and the workspace lock keeps them still until this one commits. Where the
+ * transaction defers its tallies, what it created is added from `deferred`.
  */
-async function readUsage(tx: Tx, usage: LinkUsage, pairs: readonly LinkPair[]): Promise<void> {
+async function readUsage(tx: Tx, usage: LinkUsage, pairs: readonly LinkPair[], deferred: DeferredTallies | null): Promise<void> {
   if (pairs.length === 0) return;
   const tallies = new Map<string, [number, number]>();
   const labelIds = new Set<number>();
@@ -433,7 +440,7 @@ async function readUsage(tx: Tx, usage: LinkUsage, pairs: readonly LinkPair[]): 
   for (const { label, first, second } of pairs) {
     labelIds.add(label.id);
     for (const record of [first, second]) tallies.set(`${label.id}:${record.id}`, [label.id, record.id]);
-    if (label.firstObject.key === CONTACT_KEY && label.secondObject.key === CONTACT_KEY) {
+    if (isContactLabel(label)) {
       contactIds.add(first.id);
       contactIds.add(second.id);
     }
@@ -471,6 +478,7 @@ async function readUsage(tx: Tx, usage: LinkUsage, pairs: readonly LinkPair[]): 
         usage.contactTally(Number(row.recordId), n);
     }
   }
+  deferred?.load(usage, keys, labelIds, contacts);
 }
 
 /**

@@ -1,0 +1,158 @@
+import { Prisma, provider, type Tx } from '../db/index.js';
+import { txRows } from '../db/reader.js';
+import { isContactLabel, tallySides, type LinkLabel, type LinkUsage, type TallySide } from './link-rules.js';
+
+/** A new association, as a batch of links created it. */
+export interface CreatedLink {
+  id: number;
+  label: LinkLabel;
+  firstId: number;
+  secondId: number;
+}
+
+/**
+ * The usage tallies of an import's links, counted once, when its transaction ends (PostgreSQL).
+ *
+ * A tally row updated in every batch would keep every version until the transaction ends, in
+ * its table and in each of its indexes, and every later read and update would walk them
+ * (prisma/migrations/postgresql/0010_deferred_tallies). So an import in one transaction sets
+ * `relate.tallies` to `deferred`, and the insert trigger leaves the tallies alone. This ledger
+ * keeps what the import created: `applyLinks` loads the tallies' rows and then, through `load`,
+ * what the transaction added to them, so its limits decide from the same usage as with the
+ * trigger. Before the transaction commits, `flush` counts all its links in at once, as the
+ * trigger would have for one statement.
+ *
+ * SQLite updates a row in place and its triggers run per row: it keeps its tallies as it goes,
+ * and `begin` gives no ledger.
+ */
+export class DeferredTallies {
+  /** The associations created, as runs of consecutive ids: `firsts[i]` to `lasts[i]`. */
+  private readonly firsts: number[] = [];
+  private readonly lasts: number[] = [];
+  /** "label:side" → associations added per record. */
+  private readonly partners = new Map<string, Counts>();
+  /** Records that joined each label. */
+  private readonly labelRecords = new Map<number, number>();
+  /** Contact associations added per contact. */
+  private readonly contacts = new Counts();
+  private flushed = false;
+
+  private constructor() {}
+
+  /** Defers the tallies of the links `tx` creates, until `flush` (null: the database keeps them as it goes). */
+  static async begin(tx: Tx): Promise<DeferredTallies | null> {
+    if (provider !== 'postgresql') return null;
+    await txRows(tx, Prisma.sql`SELECT set_config('relate.tallies', 'deferred', true) AS "set"`);
+    return new DeferredTallies();
+  }
+
+  /** Adds to `usage` what the transaction created that the tally rows do not count yet. */
+  load(usage: LinkUsage, records: Iterable<readonly [labelId: number, recordId: number]>, labelIds: Iterable<number>, contactIds: Iterable<number>): void {
+    for (const [labelId, recordId] of records) {
+      for (const side of [0, 1, 2] as const) {
+        const added = this.partners.get(`${labelId}:${side}`)?.get(recordId);
+        if (added) usage.recordTally(labelId, recordId, side, added);
+      }
+    }
+    for (const labelId of labelIds) {
+      const joined = this.labelRecords.get(labelId);
+      if (joined) usage.labelTally(labelId, joined);
+    }
+    for (const recordId of contactIds) {
+      const added = this.contacts.get(recordId);
+      if (added) usage.contactTally(recordId, added);
+    }
+  }
+
+  /** Counts in a batch's new links, which `usage` decided (and counted the records that joined a label). */
+  count(usage: LinkUsage, created: readonly CreatedLink[]): void {
+    if (this.flushed) throw new Error('The deferred tallies were counted in already.');
+    const labels = new Set<number>();
+    for (const { id, label, firstId, secondId } of created) {
+      if (this.lasts.at(-1) === id - 1) {
+        this.lasts[this.lasts.length - 1] = id;
+      } else {
+        this.firsts.push(id);
+        this.lasts.push(id);
+      }
+      labels.add(label.id);
+      const [firstSide, secondSide] = tallySides(label);
+      this.partnersOn(label.id, firstSide).add(firstId, 1);
+      this.partnersOn(label.id, secondSide).add(secondId, 1);
+      if (isContactLabel(label)) {
+        this.contacts.add(firstId, 1);
+        this.contacts.add(secondId, 1);
+      }
+    }
+    for (const labelId of labels) this.labelRecords.set(labelId, (this.labelRecords.get(labelId) ?? 0) + usage.joined(labelId));
+  }
+
+  private partnersOn(labelId: number, side: TallySide): Counts {
+    const key = `${labelId}:${side}`;
+    let counts = this.partners.get(key);
+    if (!counts) this.partners.set(key, (counts = new Counts()));
+    return counts;
+  }
+
+  /** Counts every link created in the tallies, and ends the deferral: call it last, before commit. */
+  async flush(tx: Tx): Promise<void> {
+    this.flushed = true;
+    await txRows(tx, Prisma.sql`SELECT set_config('relate.tallies', '', true) AS "set"`);
+    if (this.firsts.length) {
+      await txRows(tx, Prisma.sql`SELECT "association_tally_add"(${this.firsts}::int[], ${this.lasts}::int[]) IS NULL AS "done"`);
+    }
+  }
+}
+
+/**
+ * A count per record id (a positive 32-bit integer), in an open-addressing table of two typed
+ * arrays: 8 bytes a slot, at most half of them used. A `Map` of numbers took about 36 bytes an
+ * entry, and an import of a million links between 250,000 contacts keeps 1.75 million counts.
+ */
+class Counts {
+  private keys = new Int32Array(1024);
+  private values = new Int32Array(1024);
+  private shift = 32 - 10;
+  private size = 0;
+
+  /** Fibonacci hashing: the multiplication's top bits, which every bit of the key changes. */
+  private slot(key: number): number {
+    return Math.imul(key, 0x9e3779b1) >>> this.shift;
+  }
+
+  get(key: number): number {
+    const mask = this.keys.length - 1;
+    for (let i = this.slot(key); ; i = (i + 1) & mask) {
+      const found = this.keys[i]!;
+      if (found === key) return this.values[i]!;
+      if (found === 0) return 0;
+    }
+  }
+
+  add(key: number, n: number): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    const mask = this.keys.length - 1;
+    for (let i = this.slot(key); ; i = (i + 1) & mask) {
+      const found = this.keys[i]!;
+      if (found === key) {
+        this.values[i]! += n;
+        return;
+      }
+      if (found === 0) {
+        this.keys[i] = key;
+        this.values[i] = n;
+        this.size += 1;
+        return;
+      }
+    }
+  }
+
+  private grow(): void {
+    const { keys, values } = this;
+    this.keys = new Int32Array(keys.length * 2);
+    this.values = new Int32Array(keys.length * 2);
+    this.shift -= 1;
+    this.size = 0;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.add(keys[i]!, values[i]!);
+  }
+}
