@@ -11,19 +11,20 @@ export interface CreatedLink {
 }
 
 /**
- * The usage tallies of an import's links, counted once, when its transaction ends (PostgreSQL).
+ * The usage tallies of an import's links, counted once, when its transaction ends.
  *
- * A tally row updated in every batch would keep every version until the transaction ends, in
- * its table and in each of its indexes, and every later read and update would walk them
- * (prisma/migrations/postgresql/0010_deferred_tallies). So an import in one transaction sets
- * `relate.tallies` to `deferred`, and the insert trigger leaves the tallies alone. This ledger
- * keeps what the import created: `applyLinks` loads the tallies' rows and then, through `load`,
- * what the transaction added to them, so its limits decide from the same usage as with the
- * trigger. Before the transaction commits, `flush` counts all its links in at once, as the
- * trigger would have for one statement.
- *
- * SQLite updates a row in place and its triggers run per row: it keeps its tallies as it goes,
- * and `begin` gives no ledger.
+ * The triggers that keep the tallies (prisma/migrations/<provider>/0004_label_limits_and_tallies)
+ * count each statement's new associations. An import in one transaction writes a thousand links
+ * per statement, a record's in many of them: on PostgreSQL its tally rows would keep a version per
+ * batch until the commit, in the table and in each of its indexes, and every later read and update
+ * walk them (at 1,000,000 rows, 190 of 412 seconds); on SQLite the triggers run per row. So an
+ * import's transaction puts its workspace in "TallyDeferral", and the insert triggers leave that
+ * workspace's tallies alone. This ledger keeps what the import created: `applyLinks` loads the
+ * tallies' rows and then, through `load`, what the transaction added to them, so its limits decide
+ * from the same usage as with the triggers. Before the transaction commits, `flush` takes the
+ * workspace out of "TallyDeferral" and counts all of its links in at once, as the PostgreSQL
+ * trigger does for one statement ("association_tally_add", prisma/migrations/postgresql/
+ * 0010_deferred_tallies; on SQLite the same three statements, here).
  */
 export class DeferredTallies {
   /** The associations created, as runs of consecutive ids: `firsts[i]` to `lasts[i]`. */
@@ -37,13 +38,15 @@ export class DeferredTallies {
   private readonly contacts = new Counts();
   private flushed = false;
 
-  private constructor() {}
+  private constructor(private readonly workspaceId: number) {}
 
-  /** Defers the tallies of the links `tx` creates, until `flush` (null: the database keeps them as it goes). */
-  static async begin(tx: Tx): Promise<DeferredTallies | null> {
-    if (provider !== 'postgresql') return null;
-    await txRows(tx, Prisma.sql`SELECT set_config('relate.tallies', 'deferred', true) AS "set"`);
-    return new DeferredTallies();
+  /**
+   * Defers the tallies of the links `tx` creates in the workspace, until `flush`. The caller holds
+   * the workspace's write lock: nothing else changes its tallies meanwhile.
+   */
+  static async begin(tx: Tx, workspaceId: number): Promise<DeferredTallies> {
+    await txRows(tx, Prisma.sql`INSERT INTO "TallyDeferral" ("workspaceId") VALUES (${workspaceId}) RETURNING "workspaceId"`);
+    return new DeferredTallies(workspaceId);
   }
 
   /** Adds to `usage` what the transaction created that the tally rows do not count yet. */
@@ -97,10 +100,54 @@ export class DeferredTallies {
   /** Counts every link created in the tallies, and ends the deferral: call it last, before commit. */
   async flush(tx: Tx): Promise<void> {
     this.flushed = true;
-    await txRows(tx, Prisma.sql`SELECT set_config('relate.tallies', '', true) AS "set"`);
-    if (this.firsts.length) {
+    await txRows(tx, Prisma.sql`DELETE FROM "TallyDeferral" WHERE "workspaceId" = ${this.workspaceId} RETURNING "workspaceId"`);
+    if (this.firsts.length === 0) return;
+    if (provider === 'postgresql') {
       await txRows(tx, Prisma.sql`SELECT "association_tally_add"(${this.firsts}::int[], ${this.lasts}::int[]) IS NULL AS "done"`);
+      return;
     }
+    // The runs first, then each run's ids by rowid.
+    const runs = JSON.stringify(this.firsts.map((first, i) => [first, this.lasts[i]]));
+    const inserted = Prisma.sql`(
+      SELECT a."labelId", a."firstRecordId", a."secondRecordId", a."workspaceId"
+      FROM json_each(${runs}) k CROSS JOIN "Association" a
+      WHERE a."id" BETWEEN json_extract(k.value, '$[0]') AND json_extract(k.value, '$[1]'))`;
+    const side = (other: 1 | 2) => Prisma.raw(`CASE WHEN l."type" = 'SINGLE' AND l."firstObjectId" = l."secondObjectId" THEN 0 ELSE ${other} END`);
+    await txRows(tx, Prisma.sql`
+      INSERT INTO "RecordLabelTally" ("labelId", "recordId", "side", "associations")
+      SELECT s."labelId", s."recordId", s."side", COUNT(*) FROM (
+        SELECT i."labelId", i."firstRecordId" AS "recordId", ${side(1)} AS "side" FROM ${inserted} i JOIN "AssociationLabel" l ON l."id" = i."labelId"
+        UNION ALL
+        SELECT i."labelId", i."secondRecordId", ${side(2)} FROM ${inserted} i JOIN "AssociationLabel" l ON l."id" = i."labelId"
+      ) s
+      WHERE true
+      GROUP BY s."labelId", s."recordId", s."side"
+      ON CONFLICT ("labelId", "recordId", "side") DO UPDATE SET "associations" = "associations" + excluded."associations"`);
+    await txRows(tx, Prisma.sql`
+      INSERT INTO "LabelTally" ("labelId", "records")
+      SELECT added."labelId", COUNT(*) FROM (
+        SELECT r."labelId", r."recordId", COUNT(*) AS "n" FROM (
+          SELECT i."labelId", i."firstRecordId" AS "recordId" FROM ${inserted} i
+          UNION ALL
+          SELECT i."labelId", i."secondRecordId" FROM ${inserted} i
+        ) r
+        GROUP BY r."labelId", r."recordId"
+      ) added
+      WHERE (SELECT SUM(t."associations") FROM "RecordLabelTally" t WHERE t."labelId" = added."labelId" AND t."recordId" = added."recordId") = added."n"
+      GROUP BY added."labelId"
+      ON CONFLICT ("labelId") DO UPDATE SET "records" = "records" + excluded."records"`);
+    await txRows(tx, Prisma.sql`
+      INSERT INTO "ContactTally" ("recordId", "workspaceId", "associations")
+      SELECT r."recordId", r."workspaceId", COUNT(*) FROM (
+        SELECT i."firstRecordId" AS "recordId", i."workspaceId", i."labelId" FROM ${inserted} i
+        UNION ALL
+        SELECT i."secondRecordId", i."workspaceId", i."labelId" FROM ${inserted} i
+      ) r
+      JOIN "AssociationLabel" l ON l."id" = r."labelId"
+      JOIN "Object" o ON o."id" = l."firstObjectId"
+      WHERE l."secondObjectId" = l."firstObjectId" AND o."key" = 'contact'
+      GROUP BY r."recordId", r."workspaceId"
+      ON CONFLICT ("recordId") DO UPDATE SET "associations" = "associations" + excluded."associations"`);
   }
 }
 

@@ -1,15 +1,24 @@
--- Written by hand: the usage tallies of new associations, counted by a function that the insert
--- trigger calls for its statement's rows, and that an import calls once for all of its rows.
+-- CreateTable
+CREATE TABLE "TallyDeferral" (
+    "workspaceId" INTEGER NOT NULL,
+
+    CONSTRAINT "TallyDeferral_pkey" PRIMARY KEY ("workspaceId")
+);
+
+-- Written by hand from here on: the usage tallies of new associations, counted by a function that
+-- the insert trigger calls for its statement's rows, and that an import calls once for all of its
+-- rows.
 --
 -- A tally row updated many times in one transaction keeps every version until the transaction
 -- ends (PostgreSQL can prune none of them while it runs), and each version has an entry in every
 -- index of its table. An import of 1,000,000 links in one transaction wrote a contact's
 -- "ContactTally" row once per batch it appeared in (8 times in the benchmark), so reading and
 -- updating the tallies walked ever longer chains: 190 of its 412 seconds. An import's transaction
--- therefore sets `relate.tallies` to `deferred` (transaction-local): the trigger then counts
--- nothing, the import decides its limits from the tallies plus what it wrote
--- (src/services/deferred-tallies.ts), and before it commits it calls "association_tally_add" with
--- the ids of every association it created: each tally row is written once, as by one statement.
+-- therefore inserts its workspace into "TallyDeferral": the trigger then counts nothing for that
+-- workspace, the import decides its limits from the tallies plus what it wrote
+-- (src/services/deferred-tallies.ts), and before it commits it deletes the row and calls
+-- "association_tally_add" with the ids of every association it created: each tally row is written
+-- once, as by one statement.
 --
 -- The ids come as runs (`firsts[i]` to `lasts[i]`, every id between them one of the associations
 -- to count): an import's are mostly consecutive, so a million of them are a few numbers.
@@ -72,11 +81,12 @@ BEGIN
 END
 $$;
 
+-- A statement inserts the associations of one workspace (links are written per workspace).
 CREATE OR REPLACE FUNCTION "association_tally_insert"() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   ids integer[];
 BEGIN
-  IF current_setting('relate.tallies', true) = 'deferred' THEN
+  IF EXISTS (SELECT 1 FROM "TallyDeferral" d WHERE d."workspaceId" = (SELECT i."workspaceId" FROM inserted i LIMIT 1)) THEN
     RETURN NULL;
   END IF;
   ids := ARRAY(SELECT "id" FROM inserted);
