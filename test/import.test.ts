@@ -581,6 +581,7 @@ describe('batches: the next one is read and prepared while one is written', () =
         viewer: adminViewer(ws.workspaceId, ws.userId),
         source: Readable.from([Buffer.from(associations(...rows))]),
         batchSize: 100,
+        settleLinks: 250, // SQLite counts the links in the tallies every 3 batches
         onRejected: (error) => void rejected.push(`${error.row} ${error.code}`),
       });
       runs.push(refused(summary, rejected));

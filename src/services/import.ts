@@ -107,6 +107,8 @@ export interface ImportOptions {
   onCommit?: (tx: Tx, counts: ImportCounts) => Promise<void>;
   /** Rows per batch (default IMPORT_BATCH): tests make batches small to cross their boundaries with few rows. */
   batchSize?: number;
+  /** Links an import on SQLite creates before it counts them in the usage tallies (deferred-tallies.ts); likewise for tests. */
+  settleLinks?: number;
 }
 
 /** A large import runs in one transaction: it may take as long as the file needs. */
@@ -310,9 +312,10 @@ async function run<S, P extends Prepared>(options: ImportOptions, plan: Plan<S, 
       await importTransaction(viewer.workspaceId, plan.lockWorkspace, async (tx) => {
         // Links counted in the usage tallies once, at the end (deferred-tallies.ts): one
         // transaction would otherwise write a record's tally row in every batch that links it.
-        const tallies = plan.lockWorkspace ? await DeferredTallies.begin(tx, viewer.workspaceId) : null;
+        const tallies = plan.lockWorkspace ? await DeferredTallies.begin(tx, viewer.workspaceId, { settleLinks: options.settleLinks }) : null;
         for await (const batch of batches()) {
           await applyBatch(tx, batch, tallies);
+          await tallies?.settle(tx);
           await report(batch);
         }
         if (dryRun || counts.rejectedCount > 0) throw new Rollback();
