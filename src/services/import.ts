@@ -38,8 +38,8 @@ export { DEFAULT_IMPORT_MAX_BYTES, ImportFileError, importMaxBytes, tooLarge, up
  * - `onError: 'abort'` (the default) and dry runs: one transaction for the whole file, holding
  *   the workspace's write lock; every row is decided (so every rejection is reported), then it
  *   commits only if no row was rejected and it is not a dry run. A dry run's counts are those
- *   of the writes it rolled back. Its links are counted in the usage tallies once, before it
- *   commits (deferred-tallies.ts).
+ *   of the writes it rolled back. It counts its links in the usage tallies itself
+ *   (deferred-tallies.ts).
  * - `onError: 'skip'`: one transaction per batch, each committing its good rows. The file is read
  *   once first, without writing, so that a bad file (ragged row, bad bytes, too large) is refused
  *   before any batch commits; a one-shot stream is spooled to a temporary file for that.
@@ -310,8 +310,9 @@ async function run<S, P extends Prepared>(options: ImportOptions, plan: Plan<S, 
       }
     } else {
       await importTransaction(viewer.workspaceId, plan.lockWorkspace, async (tx) => {
-        // Links counted in the usage tallies once, at the end (deferred-tallies.ts): one
-        // transaction would otherwise write a record's tally row in every batch that links it.
+        // Links counted in the usage tallies by the import (deferred-tallies.ts): once, at the end,
+        // on PostgreSQL, where one transaction would otherwise write a record's tally row in every
+        // batch that links it; every so many links on SQLite, where the triggers run per row.
         const tallies = plan.lockWorkspace ? await DeferredTallies.begin(tx, viewer.workspaceId, { settleLinks: options.settleLinks }) : null;
         for await (const batch of batches()) {
           await applyBatch(tx, batch, tallies);

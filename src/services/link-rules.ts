@@ -8,8 +8,8 @@ import { CONTACT_KEY } from './objects.js';
  *
  * `applyLinks` (links.ts) reads, once per batch, the usage of everything the batch touches from
  * the tallies the association triggers keep exact in the same transaction (RecordLabelTally,
- * LabelTally, ContactTally), and loads it here (in an import on PostgreSQL, with what the import
- * wrote that the tallies do not count yet: deferred-tallies.ts). Each new association is then checked against
+ * LabelTally, ContactTally), and loads it here (in an import, with what the import wrote that the
+ * tallies do not count yet: deferred-tallies.ts). Each new association is then checked against
  * that usage plus the associations accepted before it in the batch, and, once accepted, counted
  * in. A rejected item's associations are taken back out (mark/rollback), so they count for
  * nothing. The checks, their order, messages and figures are those of the per-pair counts they

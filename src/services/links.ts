@@ -147,7 +147,7 @@ export interface ApplyLinksOptions {
    * the items after it go on. Without it the first failing item throws, before anything is written.
    */
   onReject?: (index: number, error: Error) => void;
-  /** The transaction's tallies are deferred (an import on PostgreSQL): what it created is counted here. */
+  /** The transaction's tallies are deferred (an import in one transaction): what it created is counted here. */
   tallies?: DeferredTallies | null;
 }
 
