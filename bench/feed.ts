@@ -49,10 +49,23 @@ const CONFIGURATIONS = [
   { name: 'no feed, again', endpoint: false, subscribers: 'none' },
 ] as const;
 
-/** Requests/s of each configuration against the mean of the two without the feed. */
-function ratios(runs: readonly Throughput[]): (number | null)[] {
-  const base = (runs[0]!.rps + runs.at(-1)!.rps) / 2;
-  return runs.map((run, i) => (i === 0 || i === runs.length - 1 ? null : run.rps / base));
+/** One round's requests/s of each configuration against the mean of that round's two without the feed. */
+function ratios(round: readonly Throughput[]): (number | null)[] {
+  const base = (round[0]!.rps + round.at(-1)!.rps) / 2;
+  return round.map((run, i) => (i === 0 || i === round.length - 1 ? null : run.rps / base));
+}
+
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+
+/**
+ * A configuration over the rounds: the run of median requests/s (its latencies are that run's),
+ * and its ratio to no feed, round by round: median, lowest, highest.
+ */
+export function overRounds(rounds: readonly (readonly Throughput[])[], i: number) {
+  const runs = rounds.map((round) => round[i]!);
+  const run = runs.find((each) => each.rps === median(runs.map((r) => r.rps)))!;
+  const shares = rounds.map((round) => ratios(round)[i]).filter((ratio): ratio is number => ratio != null);
+  return { run, ratio: shares.length ? { median: median(shares), low: Math.min(...shares), high: Math.max(...shares) } : null };
 }
 
 export interface Throughput {
@@ -72,6 +85,8 @@ export interface FeedOptions {
   /** The benchmark's connections and seconds per measurement. */
   connections: number;
   duration: number;
+  /** How many times the write path's configurations are measured, in turn (the figures are the median round's). */
+  rounds: number;
   /** The server's process (its workers are its children): its CPU per request is logged (Linux). */
   serverPid?: number;
   log: (message: string) => void;
@@ -124,8 +139,10 @@ export interface FeedReport {
   subscriptionLatency: Percentiles;
   /** Subscribers that got every event of the sequential stream, once and in order. */
   subscribersComplete: number;
-  /** M1 and M1 on pairs, in each configuration (CONFIGURATIONS' order). */
-  writePath: { name: string; runs: Throughput[] }[];
+  /** M1 and M1 on pairs: per round, each configuration (CONFIGURATIONS' order). */
+  writePath: { name: string; rounds: Throughput[][] }[];
+  /** CPU ms per request of both runs (warm-ups included), per round and configuration: the server's, and the subscribers' process's (when the server's pid is known). */
+  cpu?: { server: number; subscribers: number }[][];
   /** Per configuration with the feed: the events made while measured, and what arrived of them. */
   withFeed: {
     name: string;
@@ -792,69 +809,94 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
       log(`M1 on ${ring.length} pairs, ${name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms`);
       return result;
     };
-    const runs: Throughput[][] = [];
+    // The machine's pace drifts over minutes and one 10-second run can be off by 15 % either way: the
+    // configurations are measured in turn, round after round, and each is judged by its median round.
+    const rounds: (readonly [Throughput, Throughput])[][] = [];
+    const cpu: NonNullable<FeedReport['cpu']> = [];
     const withFeed: FeedReport['withFeed'] = [];
-    for (const configuration of CONFIGURATIONS) {
-      const { name, endpoint } = configuration;
-      const unfiltered = configuration.subscribers === 'unfiltered';
-      const pages = configuration.subscribers === 'pages';
-      if (pages) await subscribePages();
-      else if (configuration.subscribers !== 'none') await subscribe((recordIds) => remote.open(url, key, recordIds), unfiltered ? undefined : followed);
-      remote.reset();
-      receiver.arrivals.length = 0;
-      if (endpoint) await setEnabled(true);
-      const pagesBefore = pages ? await pageEvents() : [];
-      const before = await madeEvents();
-      // Where the time goes: the server's CPU per request, and how busy this process's event loop
-      // was (it runs the load and the subscribers' connections: when it is busy, it is the limit).
-      const cpuBefore = options.serverPid ? processTreeCpu(options.serverPid) : 0;
-      const subscribersCpuBefore = remote.pid ? processTreeCpu(remote.pid) : 0;
-      const loopBefore = performance.eventLoopUtilization();
-      const pair = [await options.measureM1(`M1 link + unlink, ${name}`), await m1Ring(name)] as const;
-      runs.push([...pair]);
-      const loop = performance.eventLoopUtilization(loopBefore).utilization;
-      if (options.serverPid) {
-        const requests = sum(pair.map((run) => run.rps)) * (options.duration + 2);
-        log(
-          `feed: ${name}: server CPU ${(((processTreeCpu(options.serverPid) - cpuBefore) * 1000) / requests).toFixed(2)} ms per request ` +
-            `(both runs, warm-ups included); the subscribers' process ${(((processTreeCpu(remote.pid!) - subscribersCpuBefore) * 1000) / requests).toFixed(2)} ms; ` +
-            `the benchmark's own event loop busy ${(loop * 100).toFixed(0)} %`,
-        );
+    for (let round = 1; round <= options.rounds; round += 1) {
+      log(`feed: write path, round ${round} of ${options.rounds}`);
+      const runs: (readonly [Throughput, Throughput])[] = [];
+      rounds.push(runs);
+      const cpuOfRound: { server: number; subscribers: number }[] = [];
+      cpu.push(cpuOfRound);
+      for (const configuration of CONFIGURATIONS) {
+        const { name, endpoint } = configuration;
+        const unfiltered = configuration.subscribers === 'unfiltered';
+        const pages = configuration.subscribers === 'pages';
+        if (pages) await subscribePages();
+        else if (configuration.subscribers !== 'none') await subscribe((recordIds) => remote.open(url, key, recordIds), unfiltered ? undefined : followed);
+        remote.reset();
+        receiver.arrivals.length = 0;
+        if (endpoint) await setEnabled(true);
+        const pagesBefore = pages ? await pageEvents() : [];
+        const before = await madeEvents();
+        // Where the time goes: the server's CPU per request, and how busy this process's event loop
+        // was (it runs the load and the subscribers' connections: when it is busy, it is the limit).
+        const cpuBefore = options.serverPid ? processTreeCpu(options.serverPid) : 0;
+        const subscribersCpuBefore = remote.pid ? processTreeCpu(remote.pid) : 0;
+        const loopBefore = performance.eventLoopUtilization();
+        const pair = [await options.measureM1(`M1 link + unlink, ${name}`), await m1Ring(name)] as const;
+        runs.push(pair);
+        const loop = performance.eventLoopUtilization(loopBefore).utilization;
+        if (options.serverPid) {
+          const requests = sum(pair.map((run) => run.rps)) * (options.duration + 2);
+          const used = {
+            server: ((processTreeCpu(options.serverPid) - cpuBefore) * 1000) / requests,
+            subscribers: ((processTreeCpu(remote.pid!) - subscribersCpuBefore) * 1000) / requests,
+          };
+          cpuOfRound.push(used);
+          log(
+            `feed: ${name}: server CPU ${used.server.toFixed(2)} ms per request (both runs, warm-ups included); ` +
+              `the subscribers' process ${used.subscribers.toFixed(2)} ms; the benchmark's own event loop busy ${(loop * 100).toFixed(0)} %`,
+          );
+        }
+        const measured = performance.now();
+        const events = (await madeEvents()) - before;
+        // What each subscriber should get: every event, its page record's, or none.
+        const pagesAfter = pages ? await pageEvents() : [];
+        const expected = subscribers.map((_, i) => (unfiltered ? events : pages ? pagesAfter[i]! - pagesBefore[i]! : 0));
+        if (endpoint) {
+          await settle(
+            () => received() >= events && subscribers.every((subscriber, i) => subscriber.count >= expected[i]!),
+            () => counted() + receiver.arrivals.length,
+          );
+          const drainSeconds = rounded((performance.now() - measured) / 1000);
+          const subscribersRight = subscribers.filter((subscriber, i) => subscriber.count === expected[i] && !subscriber.ended).length;
+          const webhooksReceived = received();
+          duplicates += receiver.arrivals.length - webhooksReceived;
+          delivered += webhooksReceived;
+          missing += Math.max(0, events - webhooksReceived);
+          // Over the rounds: every event made and webhook received; the worst round's subscribers and drain.
+          const seen = withFeed.find((entry) => entry.name === name);
+          if (!seen) withFeed.push({ name, subscribers: configuration.subscribers, events, subscribersRight, webhooksReceived, drainSeconds });
+          else {
+            seen.events += events;
+            seen.webhooksReceived += webhooksReceived;
+            seen.subscribersRight = Math.min(seen.subscribersRight, subscribersRight);
+            seen.drainSeconds = Math.max(seen.drainSeconds, drainSeconds);
+          }
+          const right = unfiltered ? 'every one' : pages ? 'those of their record' : 'none, rightly';
+          log(
+            `feed: ${events} events made with ${name}; the endpoint had ${webhooksReceived}` +
+              (subscribers.length ? ` and ${subscribersRight} of ${subscribers.length} subscribers had ${right}` : '') +
+              ` ${drainSeconds} s after the last run`,
+          );
+          await setEnabled(false);
+        }
+        if (subscribers.length) await unsubscribe();
       }
-      const measured = performance.now();
-      const events = (await madeEvents()) - before;
-      // What each subscriber should get: every event, its page record's, or none.
-      const pagesAfter = pages ? await pageEvents() : [];
-      const expected = subscribers.map((_, i) => (unfiltered ? events : pages ? pagesAfter[i]! - pagesBefore[i]! : 0));
-      if (endpoint) {
-        await settle(
-          () => received() >= events && subscribers.every((subscriber, i) => subscriber.count >= expected[i]!),
-          () => counted() + receiver.arrivals.length,
-        );
-        const drainSeconds = rounded((performance.now() - measured) / 1000);
-        const subscribersRight = subscribers.filter((subscriber, i) => subscriber.count === expected[i] && !subscriber.ended).length;
-        const webhooksReceived = received();
-        duplicates += receiver.arrivals.length - webhooksReceived;
-        delivered += webhooksReceived;
-        missing += Math.max(0, events - webhooksReceived);
-        withFeed.push({ name, subscribers: configuration.subscribers, events, subscribersRight, webhooksReceived, drainSeconds });
-        const right = unfiltered ? 'every one' : pages ? 'those of their record' : 'none, rightly';
-        log(
-          `feed: ${events} events made with ${name}; the endpoint had ${webhooksReceived}` +
-            (subscribers.length ? ` and ${subscribersRight} of ${subscribers.length} subscribers had ${right}` : '') +
-            ` ${drainSeconds} s after the last run`,
-        );
-        await setEnabled(false);
-      }
-      if (subscribers.length) await unsubscribe();
     }
     const writePath = [
-      { name: 'M1 (as above: one pair)', runs: runs.map((run) => run[0]!) },
-      { name: `M1 on ${ring.length} pairs, one per connection`, runs: runs.map((run) => run[1]!) },
+      { name: 'M1 (as above: one pair)', rounds: rounds.map((runs) => runs.map((pair) => pair[0])) },
+      { name: `M1 on ${ring.length} pairs, one per connection`, rounds: rounds.map((runs) => runs.map((pair) => pair[1])) },
     ];
     for (const row of writePath) {
-      const shares = ratios(row.runs).flatMap((ratio, i) => (ratio === null ? [] : [`${(ratio * 100).toFixed(0)} % with ${CONFIGURATIONS[i]!.name}`]));
-      log(`feed: ${row.name}, requests/s against no feed: ${shares.join('; ')}`);
+      const shares = CONFIGURATIONS.flatMap(({ name }, i) => {
+        const ratio = overRounds(row.rounds, i).ratio;
+        return ratio ? [`${(ratio.median * 100).toFixed(0)} % (${(ratio.low * 100).toFixed(0)}–${(ratio.high * 100).toFixed(0)}) with ${name}`] : [];
+      });
+      log(`feed: ${row.name}, requests/s against no feed, median round (lowest–highest): ${shares.join('; ')}`);
     }
     return {
       webhookLatency,
@@ -867,6 +909,7 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
       subscriptionLatency,
       subscribersComplete,
       writePath,
+      ...(options.serverPid ? { cpu } : {}),
       withFeed,
     };
   } finally {
@@ -880,6 +923,11 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
     remote.close();
   }
 }
+
+const rounds = (f: FeedReport) => {
+  const count = f.writePath[0]!.rounds.length;
+  return count > 1 ? ` over its ${count} rounds` : '';
+};
 
 /** The report's "Change feed" section: what is measured, then a table per database. */
 /** The heading of the change feed's section of the report. */
@@ -912,8 +960,10 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
       `event goes to none of them); then ${PAGES.toLocaleString('en')} record pages, a subscriber to each of ${PAGES.toLocaleString('en')} contacts (\`recordId\`), ` +
       'among them every contact the measured requests link (each event goes to the two pages of its records, as when the records ' +
       'people have open are the ones being linked); then to every event (each event goes to all of them), and last with no feed again. Each is measured ' +
-      'like M1 (the same connections, warm-up and duration), one after the other on the same server; "% of no feed" is against the mean ' +
-      'of the first and the last. M1 as above races its connections on one pair, so most of its ' +
+      'like M1 (the same connections, warm-up and duration), one after the other on the same server, and the whole sequence is measured ' +
+      `${measured.length ? measured[0]!.feed.writePath[0]!.rounds.length : 1} times in turn (rounds): one run of 10 s can be off by 15 % either way as the machine\'s pace drifts. ` +
+      'A round\'s "% of no feed" is against the mean of its first and last run; the table gives, per configuration, the run with the median ' +
+      'requests/s and the median of the rounds\' percentages, with the lowest and highest in brackets. M1 as above races its connections on one pair, so most of its ' +
       'requests change nothing and make no event; the second row gives each connection a pair of its own, so that every request makes ' +
       'an event. These subscribers run in a process of their own, so that reading their streams does not hold up the load. ' +
       'The target: the feed costs the write path at most 20 %.',
@@ -937,21 +987,36 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
       `|---|${f.writePath.map(() => '---:|---:').join('|')}|`,
       ...CONFIGURATIONS.map((configuration, i) => {
         const cells = f.writePath.map((row) => {
-          const m = row.runs[i]!;
-          const ratio = ratios(row.runs)[i];
-          return `${m.rps.toFixed(0)} (${m.p50} / ${m.p99}) | ${ratio == null ? '–' : `**${(ratio * 100).toFixed(0)} %**`}`;
+          const { run, ratio } = overRounds(row.rounds, i);
+          const percent = (share: number) => (share * 100).toFixed(0);
+          const range = ratio && row.rounds.length > 1 ? ` (${percent(ratio.low)}–${percent(ratio.high)})` : '';
+          return `${run.rps.toFixed(0)} (${run.p50} / ${run.p99}) | ${ratio ? `**${percent(ratio.median)} %**${range}` : '–'}`;
         });
         return `| ${configuration.name} | ${cells.join(' | ')} |`;
       }),
       '',
+      ...(f.cpu
+        ? [
+            'CPU per request of both runs of each configuration (warm-ups included), median round: the server\'s processes, and the subscribers\' process (the clients, on the same two cores).',
+            '',
+            '| configuration | server CPU ms / request | subscribers\' process CPU ms / request |',
+            '|---|---:|---:|',
+            ...CONFIGURATIONS.map(({ name }, i) => {
+              const of = (side: 'server' | 'subscribers') => median(f.cpu!.map((round) => round[i]![side])).toFixed(2);
+              return `| ${name} | ${of('server')} | ${of('subscribers')} |`;
+            }),
+            '',
+          ]
+        : []),
       ...f.withFeed.map(
         (run) =>
-          `With ${run.name}, the runs made ${run.events.toLocaleString('en')} events; the endpoint had received ` +
-          `${run.webhooksReceived.toLocaleString('en')} webhooks ${run.drainSeconds} s after the last run` +
+          `With ${run.name}, the runs made ${run.events.toLocaleString('en')} events${rounds(f)}; the endpoint had received ` +
+          `${run.webhooksReceived.toLocaleString('en')} webhooks ${run.drainSeconds} s after the last run${f.writePath[0]!.rounds.length > 1 ? ' (at most, of a round)' : ''}` +
           (run.subscribers === 'none'
             ? '.'
             : `, and ${run.subscribersRight.toLocaleString('en')} of ${(run.subscribers === 'pages' ? PAGES : SUBSCRIBERS).toLocaleString('en')} ` +
-              `subscribers had ${{ unfiltered: 'every event', pages: 'every event of their record', filtered: 'none (none was theirs)' }[run.subscribers]}.`),
+              `subscribers had ${{ unfiltered: 'every event', pages: 'every event of their record', filtered: 'none (none was theirs)' }[run.subscribers]}` +
+              `${f.writePath[0]!.rounds.length > 1 ? ' in every round' : ''}.`),
       ),
       '',
     );

@@ -17,7 +17,7 @@
  *
  *   npm run bench -- [--n 50000] [--factor 10] [--duration 10] [--connections 16] [--only sqlite|postgresql] [--out FILE]
  *   npm run bench -- --import [--import-rows 100000,1000000] [--only sqlite|postgresql] [--out FILE]
- *   npm run bench -- --feed [--n 50000] [--duration 10] [--connections 16] [--only sqlite|postgresql] [--out FILE]
+ *   npm run bench -- --feed [--n 50000] [--duration 10] [--connections 16] [--feed-rounds 3] [--only sqlite|postgresql] [--out FILE]
  *   npm run bench -- --explore [--n 50000] [--factor 10] [--duration 10] [--connections 16] [--only sqlite|postgresql] [--out FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -45,6 +45,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'docs/benchmarks.md' },
     import: { type: 'boolean', default: false },
     feed: { type: 'boolean', default: false },
+    'feed-rounds': { type: 'string', default: '3' },
     explore: { type: 'boolean', default: false },
     'import-rows': { type: 'string', default: '100000,1000000' },
   },
@@ -53,6 +54,8 @@ const N = Number(values.n);
 const FACTOR = Number(values.factor);
 const DURATION = Number(values.duration);
 const CONNECTIONS = Number(values.connections);
+const FEED_ROUNDS = Number(values['feed-rounds']);
+if (!Number.isInteger(FEED_ROUNDS) || FEED_ROUNDS < 1) throw new Error(`--feed-rounds must be a whole number from 1; got "${values['feed-rounds']}"`);
 const WORKERS = values.workers!;
 const postgresServer = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 
@@ -479,6 +482,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgresql'): Promise<DatabaseRep
       measureM1: (name) => measure(name, server.endpoint, admin, [{ query: LINK, variables: pair }, { query: UNLINK, variables: pair }]),
       connections: CONNECTIONS,
       duration: DURATION,
+      rounds: FEED_ROUNDS,
       log,
     });
     return { kind, seeded, seedSeconds, bigSeedSeconds, results, baseline, flat, feed };
@@ -577,6 +581,7 @@ async function benchFeedAlone(kind: 'sqlite' | 'postgresql'): Promise<FeedReport
       measureM1: (name) => measure(name, endpoint, admin, [{ query: LINK, variables: pair }, { query: UNLINK, variables: pair }]),
       connections: CONNECTIONS,
       duration: DURATION,
+      rounds: FEED_ROUNDS,
       serverPid: server.pid,
       log,
     });
@@ -704,7 +709,7 @@ if (values.import) {
   const section = [
     heading!,
     '',
-    `Measured alone by \`npm run bench -- --feed --n ${N} --duration ${DURATION} --connections ${CONNECTIONS} --workers ${WORKERS}${only}\`: ` +
+    `Measured alone by \`npm run bench -- --feed --n ${N} --duration ${DURATION} --connections ${CONNECTIONS} --feed-rounds ${FEED_ROUNDS} --workers ${WORKERS}${only}\`: ` +
       'the server at N ran nothing before it, so "M1" below is this section\'s own no-feed run, not the table above.',
     ...rest,
   ];
