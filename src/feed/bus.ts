@@ -54,12 +54,11 @@ export const MAX_QUEUED = 1_000;
 /** Waits between attempts to (re)connect the LISTEN connection. */
 const RECONNECT_DELAYS = [250, 1_000, 2_000, 5_000, 10_000];
 /**
- * Pacing deliveries to many subscribers (see pumpSoon): the share of the process's time they may
- * take, the longest a read waits after one, and from how many subscribers a delivery counts.
+ * Pacing deliveries to many subscribers (see pumpSoon): from how many subscribers a delivery
+ * counts, and how long the next read waits after one.
  */
-const DELIVERY_SHARE = 0.2;
-const MAX_DELIVERY_PAUSE = 250;
 const MANY_SUBSCRIBERS = 100;
+const BROADCAST_PAUSE = 1_000;
 /** Wait before reading again after a read failed (the database away). */
 const RETRY_DELAY = 1_000;
 
@@ -90,8 +89,6 @@ class Subscription implements AsyncIterableIterator<CommittedAssociationEvent | 
   private queue: (CommittedAssociationEvent | SubscriberTooSlowError)[] = [];
   private waiting: ((result: IteratorResult<CommittedAssociationEvent | SubscriberTooSlowError>) => void) | null = null;
   private ended = false;
-  /** The delivery it was handed events in and has not taken them all from yet (see Delivery). */
-  delivery: Delivery | null = null;
 
   constructor(
     readonly viewer: Viewer,
@@ -130,16 +127,8 @@ class Subscription implements AsyncIterableIterator<CommittedAssociationEvent | 
   next(): Promise<IteratorResult<CommittedAssociationEvent | SubscriberTooSlowError>> {
     const value = this.queue.shift();
     if (value) return Promise.resolve({ value, done: false });
-    // Asked for more with nothing left: what it was handed has gone through its stream.
-    this.took();
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
-  }
-
-  private took(): void {
-    const delivery = this.delivery;
-    this.delivery = null;
-    delivery?.took();
   }
 
   /**
@@ -162,7 +151,6 @@ class Subscription implements AsyncIterableIterator<CommittedAssociationEvent | 
     if (this.ended) return;
     this.ended = true;
     if (drop) this.queue = [];
-    this.took();
     removeSubscription(this);
     const resolve = this.waiting;
     this.waiting = null;
@@ -385,11 +373,14 @@ function fire(workspaceId: number): void {
  * write (plugins/shared-subscriptions.ts). So
  * - a read waits for the end of this turn of the event loop (setImmediate: after the I/O
  *   callbacks that are ready), so that the writes committed in one turn are read together;
- * - after a delivery to many subscribers, the next read waits four times as long as it took
- *   (Delivery): delivering takes at most about a fifth (DELIVERY_SHARE) of the process's time from
- *   the requests, and the events committed meanwhile are delivered together, each subscriber's in
- *   one write. An idle feed, or one with a few subscribers per event, waits for nothing more than
- *   the end of the turn.
+ * - after a delivery to many subscribers (MANY_SUBSCRIBERS), the next read waits BROADCAST_PAUSE:
+ *   the events committed meanwhile are delivered together, each subscriber's in one write. What a
+ *   delivery costs is mostly per subscriber, whatever it carries: a write to its connection, the
+ *   reads of its stream, and as much again in the client. Paced at a quarter of a second (or four
+ *   times what the delivery took), 1,000 subscribers to every event cost a stream of links a third
+ *   of its requests on PostgreSQL (docs/benchmarks.md); at most one such delivery a second, the
+ *   events reach them in batches up to a second old. An idle feed, or one with a few subscribers
+ *   per event (a record's page), waits for nothing more than the end of the turn.
  */
 function pumpSoon(): void {
   if (pumpScheduled) return;
@@ -399,44 +390,6 @@ function pumpSoon(): void {
   };
   const wait = readAfter - performance.now();
   pumpScheduled = wait > 1 ? setTimeout(run, wait).unref() : setImmediate(run);
-}
-
-/**
- * What a delivery to many subscribers took: from the read's end until every subscriber it handed
- * events to has taken them through its stream (asked for more, or ended), and the writes that
- * followed (one setImmediate for every stream: ours runs after it). A subscriber that does not
- * take them within MAX_DELIVERY_PAUSE (a client that stopped reading) counts as that long. A
- * delivery to a few never delays the next read (its time would be mostly the requests handled
- * meanwhile).
- */
-class Delivery {
-  private left: number;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    private readonly started: number,
-    handed: readonly Subscription[],
-  ) {
-    this.left = handed.length;
-    for (const subscription of handed) {
-      subscription.delivery?.took();
-      subscription.delivery = this;
-    }
-    this.timer = setTimeout(() => this.done(), MAX_DELIVERY_PAUSE).unref();
-  }
-
-  took(): void {
-    this.left -= 1;
-    if (this.left === 0) setImmediate(() => this.done());
-  }
-
-  private done(): void {
-    if (this.left < 0) return;
-    this.left = -1;
-    clearTimeout(this.timer);
-    const now = performance.now();
-    readAfter = Math.max(readAfter, now + Math.min(((now - this.started) * (1 - DELIVERY_SHARE)) / DELIVERY_SHARE, MAX_DELIVERY_PAUSE));
-  }
 }
 
 /** Reads and delivers until nothing is due; one pass at a time, in order. */
@@ -562,7 +515,6 @@ function visibleIn(sight: Sight, event: CommittedAssociationEvent): boolean {
 async function deliver(workspaceId: number, events: readonly CommittedAssociationEvent[]): Promise<void> {
   const set = subscriptions.get(workspaceId);
   if (!set?.size) return;
-  const started = performance.now();
   const wanted = new Map<Subscription, CommittedAssociationEvent[]>();
   for (const subscription of set) {
     const mine = events.filter((event) => subscription.wants(event));
@@ -592,7 +544,7 @@ async function deliver(workspaceId: number, events: readonly CommittedAssociatio
     for (const event of mine) if ((!sight || visibleIn(sight, event)) && subscription.push(event)) pushed = true;
     if (pushed) handed.push(subscription);
   }
-  if (handed.length >= MANY_SUBSCRIBERS) new Delivery(started, handed);
+  if (handed.length >= MANY_SUBSCRIBERS) readAfter = Math.max(readAfter, performance.now() + BROADCAST_PAUSE);
 }
 
 // ---------------------------------------------------------------------------------------------
