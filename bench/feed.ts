@@ -61,7 +61,7 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
  * A configuration over the rounds: the run of median requests/s (its latencies are that run's),
  * and its ratio to no feed, round by round: median, lowest, highest.
  */
-export function overRounds(rounds: readonly (readonly Throughput[])[], i: number) {
+function overRounds(rounds: readonly (readonly Throughput[])[], i: number) {
   const runs = rounds.map((round) => round[i]!);
   const run = runs.find((each) => each.rps === median(runs.map((r) => r.rps)))!;
   const shares = rounds.map((round) => ratios(round)[i]).filter((ratio): ratio is number => ratio != null);
@@ -924,10 +924,8 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
   }
 }
 
-const rounds = (f: FeedReport) => {
-  const count = f.writePath[0]!.rounds.length;
-  return count > 1 ? ` over its ${count} rounds` : '';
-};
+/** How many rounds a report's write path was measured in. */
+const roundsOf = (f: FeedReport) => f.writePath[0]!.rounds.length;
 
 /** The report's "Change feed" section: what is measured, then a table per database. */
 /** The heading of the change feed's section of the report. */
@@ -961,7 +959,7 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
       'among them every contact the measured requests link (each event goes to the two pages of its records, as when the records ' +
       'people have open are the ones being linked); then to every event (each event goes to all of them), and last with no feed again. Each is measured ' +
       'like M1 (the same connections, warm-up and duration), one after the other on the same server, and the whole sequence is measured ' +
-      `${measured.length ? measured[0]!.feed.writePath[0]!.rounds.length : 1} times in turn (rounds): one run of 10 s can be off by 15 % either way as the machine\'s pace drifts. ` +
+      `${roundsOf(measured[0]!.feed)} times in turn (rounds): one run of 10 s can be off by 15 % either way as the machine\'s pace drifts. ` +
       'A round\'s "% of no feed" is against the mean of its first and last run; the table gives, per configuration, the run with the median ' +
       'requests/s and the median of the rounds\' percentages, with the lowest and highest in brackets. M1 as above races its connections on one pair, so most of its ' +
       'requests change nothing and make no event; the second row gives each connection a pair of its own, so that every request makes ' +
@@ -971,6 +969,7 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
     '',
   ];
   for (const { name, feed: f } of measured) {
+    const several = roundsOf(f) > 1;
     const subscribers = f.subscribers.toLocaleString('en');
     lines.push(
       `### ${name}`,
@@ -989,7 +988,7 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
         const cells = f.writePath.map((row) => {
           const { run, ratio } = overRounds(row.rounds, i);
           const percent = (share: number) => (share * 100).toFixed(0);
-          const range = ratio && row.rounds.length > 1 ? ` (${percent(ratio.low)}–${percent(ratio.high)})` : '';
+          const range = ratio && roundsOf(f) > 1 ? ` (${percent(ratio.low)}–${percent(ratio.high)})` : '';
           return `${run.rps.toFixed(0)} (${run.p50} / ${run.p99}) | ${ratio ? `**${percent(ratio.median)} %**${range}` : '–'}`;
         });
         return `| ${configuration.name} | ${cells.join(' | ')} |`;
@@ -1010,13 +1009,13 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
         : []),
       ...f.withFeed.map(
         (run) =>
-          `With ${run.name}, the runs made ${run.events.toLocaleString('en')} events${rounds(f)}; the endpoint had received ` +
-          `${run.webhooksReceived.toLocaleString('en')} webhooks ${run.drainSeconds} s after the last run${f.writePath[0]!.rounds.length > 1 ? ' (at most, of a round)' : ''}` +
+          `With ${run.name}, the runs made ${run.events.toLocaleString('en')} events${several ? ` over its ${roundsOf(f)} rounds` : ''}; the endpoint had received ` +
+          `${run.webhooksReceived.toLocaleString('en')} webhooks ${run.drainSeconds} s after the last run${several ? ' (at most, of a round)' : ''}` +
           (run.subscribers === 'none'
             ? '.'
             : `, and ${run.subscribersRight.toLocaleString('en')} of ${(run.subscribers === 'pages' ? PAGES : SUBSCRIBERS).toLocaleString('en')} ` +
               `subscribers had ${{ unfiltered: 'every event', pages: 'every event of their record', filtered: 'none (none was theirs)' }[run.subscribers]}` +
-              `${f.writePath[0]!.rounds.length > 1 ? ' in every round' : ''}.`),
+              `${several ? ' in every round' : ''}.`),
       ),
       '',
     );

@@ -537,14 +537,14 @@ async function deliver(workspaceId: number, events: readonly CommittedAssociatio
       sights.set(key, new Map(rows.map((row) => [Number(row.id), Number(row.visible) === 1])));
     }),
   );
-  const handed: Subscription[] = [];
+  let handed = 0;
   for (const [subscription, mine] of wanted) {
     const sight = isRestricted(subscription.viewer) ? sights.get(sightKey(subscription.viewer))! : null;
     let pushed = false;
     for (const event of mine) if ((!sight || visibleIn(sight, event)) && subscription.push(event)) pushed = true;
-    if (pushed) handed.push(subscription);
+    if (pushed) handed += 1;
   }
-  if (handed.length >= MANY_SUBSCRIBERS) readAfter = Math.max(readAfter, performance.now() + BROADCAST_PAUSE);
+  if (handed >= MANY_SUBSCRIBERS) readAfter = Math.max(readAfter, performance.now() + BROADCAST_PAUSE);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,8 +43,8 @@ export const POLL_INTERVAL = 1_000;
  * claim and its outcomes are two writes, which on SQLite take their turn with the requests'
  * writes: at 10 ms, one endpoint cost a stream of links on SQLite 18 % of its requests/s (the
  * median of three rounds); at 50 ms, 9 % and 17 % in one run and none in another (benchmark,
- * docs/benchmarks.md). A write after a quiet spell is
- * claimed at once, and a backlog (a full batch) batch after batch.
+ * docs/benchmarks.md). A write after a quiet spell is claimed at once, and a backlog (a full
+ * batch) batch after batch.
  */
 const CLAIM_GAP = 50;
 /** Deliveries claimed (and posted concurrently) at a time by one process. */
