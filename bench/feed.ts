@@ -89,30 +89,43 @@ export interface FeedOptions {
   rounds: number;
   /** The server's process (its workers are its children): its CPU per request is logged (Linux). */
   serverPid?: number;
+  /** The database server's process when it runs on this machine (PostgreSQL's postmaster): its CPU per request too. */
+  databasePid?: number;
   log: (message: string) => void;
 }
 
-/** CPU seconds used so far by a process and its children that are alive (Linux /proc; 0 elsewhere). */
-function processTreeCpu(pid: number): number {
+/** Every process's name, parent and CPU seconds so far (Linux /proc; none elsewhere). */
+function processes(): { pid: number; name: string; ppid: number; cpu: number }[] {
   const tick = 100; // USER_HZ on Linux
-  let total = 0;
   let ids: string[];
   try {
     ids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
-    return 0;
+    return [];
   }
-  for (const id of ids) {
+  return ids.flatMap((id) => {
     try {
       const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // After the name: state, ppid, …; utime and stime are fields 14 and 15 of the whole line.
-      if (Number(id) === pid || Number(fields[1]) === pid) total += (Number(fields[11]) + Number(fields[12])) / tick;
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      return [{ pid: Number(id), name, ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / tick }];
     } catch {
-      // gone meanwhile
+      return []; // gone meanwhile
     }
-  }
-  return total;
+  });
+}
+
+/** CPU seconds used so far by a process and its children that are alive (0 where /proc is not). */
+function processTreeCpu(pid: number): number {
+  return sum(processes().filter((each) => each.pid === pid || each.ppid === pid).map((each) => each.cpu));
+}
+
+/** PostgreSQL's postmaster, when it runs on this machine (its backends are its children). */
+export function localPostgresPid(): number | undefined {
+  const all = processes();
+  const byPid = new Map(all.map((each) => [each.pid, each]));
+  return all.find((each) => each.name === 'postgres' && byPid.get(each.ppid)?.name !== 'postgres')?.pid;
 }
 
 export interface Percentiles {
@@ -142,7 +155,7 @@ export interface FeedReport {
   /** M1 and M1 on pairs: per round, each configuration (CONFIGURATIONS' order). */
   writePath: { name: string; rounds: Throughput[][] }[];
   /** CPU ms per request of both runs (warm-ups included), per round and configuration: the server's, and the subscribers' process's (when the server's pid is known). */
-  cpu?: { server: number; subscribers: number }[][];
+  cpu?: { server: number; subscribers: number; database?: number }[][];
   /** Per configuration with the feed: the events made while measured, and what arrived of them. */
   withFeed: {
     name: string;
@@ -818,7 +831,7 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
       log(`feed: write path, round ${round} of ${options.rounds}`);
       const runs: (readonly [Throughput, Throughput])[] = [];
       rounds.push(runs);
-      const cpuOfRound: { server: number; subscribers: number }[] = [];
+      const cpuOfRound: NonNullable<FeedReport['cpu']>[number] = [];
       cpu.push(cpuOfRound);
       for (const configuration of CONFIGURATIONS) {
         const { name, endpoint } = configuration;
@@ -835,6 +848,7 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
         // was (it runs the load and the subscribers' connections: when it is busy, it is the limit).
         const cpuBefore = options.serverPid ? processTreeCpu(options.serverPid) : 0;
         const subscribersCpuBefore = remote.pid ? processTreeCpu(remote.pid) : 0;
+        const databaseCpuBefore = options.databasePid ? processTreeCpu(options.databasePid) : 0;
         const loopBefore = performance.eventLoopUtilization();
         const pair = [await options.measureM1(`M1 link + unlink, ${name}`), await m1Ring(name)] as const;
         runs.push(pair);
@@ -844,11 +858,14 @@ export async function benchFeed(options: FeedOptions): Promise<FeedReport> {
           const used = {
             server: ((processTreeCpu(options.serverPid) - cpuBefore) * 1000) / requests,
             subscribers: ((processTreeCpu(remote.pid!) - subscribersCpuBefore) * 1000) / requests,
+            ...(options.databasePid ? { database: ((processTreeCpu(options.databasePid) - databaseCpuBefore) * 1000) / requests } : {}),
           };
           cpuOfRound.push(used);
           log(
             `feed: ${name}: server CPU ${used.server.toFixed(2)} ms per request (both runs, warm-ups included); ` +
-              `the subscribers' process ${used.subscribers.toFixed(2)} ms; the benchmark's own event loop busy ${(loop * 100).toFixed(0)} %`,
+              `the subscribers' process ${used.subscribers.toFixed(2)} ms; ` +
+              (used.database === undefined ? '' : `the database ${used.database.toFixed(2)} ms; `) +
+              `the benchmark's own event loop busy ${(loop * 100).toFixed(0)} %`,
           );
         }
         const measured = performance.now();
@@ -970,6 +987,7 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
   ];
   for (const { name, feed: f } of measured) {
     const several = roundsOf(f) > 1;
+    const withDatabase = f.cpu?.[0]?.[0]?.database !== undefined;
     const subscribers = f.subscribers.toLocaleString('en');
     lines.push(
       `### ${name}`,
@@ -996,13 +1014,14 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
       '',
       ...(f.cpu
         ? [
-            'CPU per request of both runs of each configuration (warm-ups included), median round: the server\'s processes, and the subscribers\' process (the clients, on the same two cores).',
+            'CPU per request of both runs of each configuration (warm-ups included), median round: the server\'s processes, and the subscribers\' process (the clients, on the same two cores)' +
+              (withDatabase ? ', and the database\'s (its server on the same two cores).' : '.'),
             '',
-            '| configuration | server CPU ms / request | subscribers\' process CPU ms / request |',
-            '|---|---:|---:|',
+            `| configuration | server CPU ms / request | subscribers' process CPU ms / request |${withDatabase ? ' database CPU ms / request |' : ''}`,
+            `|---|---:|---:|${withDatabase ? '---:|' : ''}`,
             ...CONFIGURATIONS.map(({ name }, i) => {
-              const of = (side: 'server' | 'subscribers') => median(f.cpu!.map((round) => round[i]![side])).toFixed(2);
-              return `| ${name} | ${of('server')} | ${of('subscribers')} |`;
+              const of = (side: 'server' | 'subscribers' | 'database') => median(f.cpu!.map((round) => round[i]![side] ?? 0)).toFixed(2);
+              return `| ${name} | ${of('server')} | ${of('subscribers')} |${withDatabase ? ` ${of('database')} |` : ''}`;
             }),
             '',
           ]

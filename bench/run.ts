@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { benchFeed, FEED_HEADING, feedSection, type FeedReport } from './feed.js';
+import { benchFeed, FEED_HEADING, feedSection, localPostgresPid, type FeedReport } from './feed.js';
 import { benchImport, buildCli, existingSection, IMPORT_HEADING, importSection, replaceSection, type ImportReport } from './import.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -583,6 +583,7 @@ async function benchFeedAlone(kind: 'sqlite' | 'postgresql'): Promise<FeedReport
       duration: DURATION,
       rounds: FEED_ROUNDS,
       serverPid: server.pid,
+      ...(kind === 'postgresql' && ['127.0.0.1', 'localhost'].includes(new URL(db.url).hostname) ? { databasePid: localPostgresPid() } : {}),
       log,
     });
   } finally {
