@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Webhook } from 'standardwebhooks';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../config.js';
-import { Prisma, prisma, provider, reportDatabaseError } from '../db/index.js';
+import { Prisma, prisma, provider, reader, reportDatabaseError } from '../db/index.js';
 import { timestamp } from '../db/reader.js';
 import { logger } from '../logger.js';
 import { encodeGlobalId } from '../services/ids.js';
@@ -18,7 +18,10 @@ import { refusedLiteralHost, safeLookup } from './targets.js';
  * posts them, and writes the batch's outcomes, which ends the leases. The claim is one statement
  * that also returns what the posts need (endpoint URL and secret, event payload), and the outcomes
  * are one more, so a batch costs two statements however many deliveries it holds. On PostgreSQL
- * the claim is an UPDATE over a `FOR UPDATE SKIP LOCKED` selection, so any number of processes
+ * both run on the bare driver's pool (db/reader.ts), as the hot reads do: through Prisma's query
+ * engine a claim cost this process 0.5–0.7 ms of CPU, on the bare driver 0.15–0.2 ms, and under a
+ * stream of writes every process claims up to 1 / CLAIM_GAP times a second. The claim is an UPDATE
+ * over a `FOR UPDATE SKIP LOCKED` selection, so any number of processes
  * and servers share the work without waiting for each other and no delivery is attempted by two
  * at once; on SQLite the claim's UPDATE is a write transaction, and SQLite runs one at a time. A
  * process that dies mid-attempt leaves a lease that expires: the delivery is attempted again (at
@@ -96,6 +99,9 @@ interface ClaimedRow {
   payload: string | null;
 }
 
+/** PostgreSQL: a time bound as ISO text with its zone, as the UTC timestamp(3) Prisma writes. */
+const utc = (date: Date) => Prisma.sql`(${date.toISOString()}::timestamptz AT TIME ZONE 'UTC')::timestamp(3)`;
+
 /**
  * Claims up to `limit` due deliveries for `lease` milliseconds and returns them with their
  * endpoint and event: one statement, so a delivery costs no read of its own and the endpoint's
@@ -105,29 +111,29 @@ async function claim(limit: number, lease: number): Promise<Claimed[]> {
   const now = new Date();
   const until = new Date(now.getTime() + lease);
   // The due deliveries of enabled endpoints, first due first.
-  const due = Prisma.sql`
+  const due = (at: Prisma.Sql) => Prisma.sql`
     SELECT d."id" FROM "WebhookDelivery" d
     JOIN "WebhookEndpoint" e ON e."id" = d."endpointId" AND e."enabled"
-    WHERE d."status" = 'PENDING' AND d."nextAttemptAt" <= ${now}
-      AND (d."lockedUntil" IS NULL OR d."lockedUntil" < ${now})
+    WHERE d."status" = 'PENDING' AND d."nextAttemptAt" <= ${at}
+      AND (d."lockedUntil" IS NULL OR d."lockedUntil" < ${at})
     ORDER BY d."nextAttemptAt", d."id"
     LIMIT ${limit}`;
   const rows =
     provider === 'postgresql'
-      ? await prisma.$queryRaw<ClaimedRow[]>`
+      ? await reader.rows<ClaimedRow>(Prisma.sql`
           WITH claimed AS (
-            UPDATE "WebhookDelivery" SET "lockedUntil" = ${until}
-            WHERE "id" IN (${due} FOR UPDATE OF d SKIP LOCKED)
+            UPDATE "WebhookDelivery" SET "lockedUntil" = ${utc(until)}
+            WHERE "id" IN (${due(utc(now))} FOR UPDATE OF d SKIP LOCKED)
             RETURNING "id", "eventId", "eventType", "attempts", "endpointId")
           SELECT c."id", c."eventId", c."eventType", c."attempts", e."url", e."secret", ev."at", ev."payload"
           FROM claimed c
           JOIN "WebhookEndpoint" e ON e."id" = c."endpointId"
-          JOIN "AssociationEvent" ev ON ev."id" = c."eventId"`
+          JOIN "AssociationEvent" ev ON ev."id" = c."eventId"`)
       : // One statement is one write transaction, exclusive on SQLite. RETURNING may read other
         // tables only through subqueries.
         await prisma.$queryRaw<ClaimedRow[]>`
           UPDATE "WebhookDelivery" SET "lockedUntil" = ${until}
-          WHERE "id" IN (${due})
+          WHERE "id" IN (${due(Prisma.sql`${now}`)})
           RETURNING "id", "eventId", "eventType", "attempts",
             (SELECT "url" FROM "WebhookEndpoint" WHERE "id" = "endpointId") AS "url",
             (SELECT "secret" FROM "WebhookEndpoint" WHERE "id" = "endpointId") AS "secret",
@@ -325,7 +331,7 @@ async function record(results: readonly Result[]): Promise<void> {
   const iso = (dates: (Date | null)[]) => dates.map((date) => date?.toISOString() ?? null);
   if (provider === 'postgresql') {
     // Times travel as ISO text with their zone, stored as the UTC timestamps Prisma writes.
-    await prisma.$executeRaw`
+    await reader.rows(Prisma.sql`
       UPDATE "WebhookDelivery" d SET "attempts" = r."attempts", "status" = r."status"::"WebhookDeliveryStatus",
         "responseStatus" = r."responseStatus", "lastError" = r."lastError",
         "lastAttemptAt" = (r."lastAttemptAt"::timestamptz AT TIME ZONE 'UTC')::timestamp(3),
@@ -333,7 +339,7 @@ async function record(results: readonly Result[]): Promise<void> {
       FROM unnest(${column('id')}::int[], ${column('attempts')}::int[], ${column('status')}::text[], ${column('responseStatus')}::int[],
         ${column('lastError')}::text[], ${iso(column('lastAttemptAt'))}::text[], ${iso(column('nextAttemptAt'))}::text[])
         AS r("id", "attempts", "status", "responseStatus", "lastError", "lastAttemptAt", "nextAttemptAt")
-      WHERE d."id" = r."id"`;
+      WHERE d."id" = r."id"`);
     return;
   }
   const rows = results.map((result) => ({ ...result, lastAttemptAt: sqliteTime(result.lastAttemptAt), nextAttemptAt: sqliteTime(result.nextAttemptAt) }));
