@@ -214,6 +214,7 @@ function removeSubscription(subscription: Subscription): void {
     subscriptions.delete(workspaceId);
     cursors.delete(workspaceId);
     dirty.delete(workspaceId);
+    passedOver.delete(workspaceId);
   }
   sync();
 }
@@ -240,6 +241,13 @@ let tailCursor: number | null = null;
 const cursors = new Map<number, number>();
 /** PostgreSQL: workspaces to read. */
 const dirty = new Set<number>();
+/**
+ * PostgreSQL: workspaces with writes left unread since their last read (no subscriber here wanted
+ * them), or that may have some (a reconnection): their next read asks for the followed records'
+ * events only, so as not to read what was passed over. A workspace read after every write reads
+ * what came after its cursor, and its subscribers take theirs (Subscription.wants).
+ */
+const passedOver = new Set<number>();
 let tailDue = false;
 let pumping: Promise<void> | null = null;
 let pumpAgain = false;
@@ -286,7 +294,10 @@ function start(): void {
           },
           connected: () =>
             detached(() => {
-              for (const workspaceId of subscriptions.keys()) dirty.add(workspaceId);
+              for (const workspaceId of subscriptions.keys()) {
+                dirty.add(workspaceId);
+                passedOver.add(workspaceId);
+              }
               pumpSoon();
             }),
         }),
@@ -314,6 +325,7 @@ function stop(): void {
   tailCursor = null;
   tailDue = false;
   dirty.clear();
+  passedOver.clear();
 }
 
 function onLocalCommit(announcement: Announcement): void {
@@ -329,9 +341,12 @@ function onLocalCommit(announcement: Announcement): void {
 function committed({ workspaceId, recordIds }: Announcement): void {
   if (!running) return;
   fire(workspaceId);
-  if (cursors.has(workspaceId) && mayWant(workspaceId, recordIds)) {
+  if (!cursors.has(workspaceId)) return;
+  if (mayWant(workspaceId, recordIds)) {
     dirty.add(workspaceId);
     pumpSoon();
+  } else {
+    passedOver.add(workspaceId);
   }
 }
 
@@ -447,12 +462,14 @@ async function latestEventId(): Promise<number> {
 async function readWorkspaces(): Promise<void> {
   for (const workspaceId of [...dirty]) {
     dirty.delete(workspaceId);
+    const pastPassedOver = passedOver.delete(workspaceId);
     try {
       for (;;) {
         const cursor = cursors.get(workspaceId);
         if (cursor === undefined) break;
-        // Only the followed records' events, when every subscriber here follows one record.
-        const followed = followedRecords(workspaceId);
+        // Past writes passed over: only the followed records' events, when every subscriber here
+        // follows one record.
+        const followed = pastPassedOver ? followedRecords(workspaceId) : null;
         const ofFollowed = followed
           ? Prisma.sql` AND (${inIds(provider, Prisma.sql`e."firstRecordId"`, [...followed])} OR ${inIds(provider, Prisma.sql`e."secondRecordId"`, [...followed])})`
           : Prisma.empty;
@@ -467,6 +484,7 @@ async function readWorkspaces(): Promise<void> {
       }
     } catch (error) {
       dirty.add(workspaceId);
+      if (pastPassedOver) passedOver.add(workspaceId);
       throw error;
     }
   }
