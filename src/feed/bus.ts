@@ -201,6 +201,7 @@ export async function subscribeToAssociationEvents(
   let set = subscriptions.get(viewer.workspaceId);
   if (!set) subscriptions.set(viewer.workspaceId, (set = new Set()));
   set.add(subscription);
+  followedCache.delete(viewer.workspaceId);
   if (provider === 'postgresql' && !cursors.has(viewer.workspaceId)) cursors.set(viewer.workspaceId, fromId);
   sync();
   return subscription;
@@ -210,6 +211,7 @@ function removeSubscription(subscription: Subscription): void {
   const { workspaceId } = subscription.viewer;
   const set = subscriptions.get(workspaceId);
   if (!set?.delete(subscription)) return;
+  followedCache.delete(workspaceId);
   if (set.size === 0) {
     subscriptions.delete(workspaceId);
     cursors.delete(workspaceId);
@@ -356,13 +358,22 @@ function mayWant(workspaceId: number, recordIds: readonly number[] | null): bool
   return followed === null || recordIds === null || recordIds.some((id) => followed.has(id));
 }
 
+/** Per workspace, what followedRecords found, until its subscribers change. */
+const followedCache = new Map<number, Set<number> | null>();
+
 /** The records the workspace's subscribers here follow; null when one follows every record. */
 function followedRecords(workspaceId: number): Set<number> | null {
-  const records = new Set<number>();
+  const known = followedCache.get(workspaceId);
+  if (known !== undefined) return known;
+  let records: Set<number> | null = new Set<number>();
   for (const subscription of subscriptions.get(workspaceId) ?? []) {
-    if (subscription.filter.recordId === undefined) return null;
+    if (subscription.filter.recordId === undefined) {
+      records = null;
+      break;
+    }
     records.add(subscription.filter.recordId);
   }
+  followedCache.set(workspaceId, records);
   return records;
 }
 
