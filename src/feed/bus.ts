@@ -162,14 +162,61 @@ class Subscription implements AsyncIterableIterator<CommittedAssociationEvent | 
   }
 }
 
+/**
+ * A workspace's subscribers in this process, also by the record they follow, so that what a
+ * delivery costs grows with the subscribers its events concern, not with all of them (1,000
+ * record pages, each following its own record).
+ */
+class Audience {
+  readonly all = new Set<Subscription>();
+  /** Those that follow every record. */
+  private readonly anyRecord = new Set<Subscription>();
+  private readonly byRecord = new Map<number, Set<Subscription>>();
+
+  add(subscription: Subscription): void {
+    this.all.add(subscription);
+    const { recordId } = subscription.filter;
+    if (recordId === undefined) return void this.anyRecord.add(subscription);
+    let followers = this.byRecord.get(recordId);
+    if (!followers) this.byRecord.set(recordId, (followers = new Set()));
+    followers.add(subscription);
+  }
+
+  /** False when it was not here. */
+  delete(subscription: Subscription): boolean {
+    if (!this.all.delete(subscription)) return false;
+    const { recordId } = subscription.filter;
+    if (recordId === undefined) return this.anyRecord.delete(subscription);
+    const followers = this.byRecord.get(recordId);
+    if (followers?.delete(subscription) && followers.size === 0) this.byRecord.delete(recordId);
+    return true;
+  }
+
+  /** The records its subscribers follow; null when one follows every record. */
+  followed(): ReadonlyMap<number, unknown> | null {
+    return this.anyRecord.size > 0 ? null : this.byRecord;
+  }
+
+  /** Those that may want some of these events: the followers of their records, and of every record. */
+  concerned(events: readonly CommittedAssociationEvent[]): Set<Subscription> {
+    if (this.byRecord.size === 0) return this.anyRecord;
+    const concerned = new Set(this.anyRecord);
+    for (const event of events) {
+      for (const subscription of this.byRecord.get(event.firstRecordId) ?? []) concerned.add(subscription);
+      for (const subscription of this.byRecord.get(event.secondRecordId) ?? []) concerned.add(subscription);
+    }
+    return concerned;
+  }
+}
+
 /** Local subscribers, by workspace. */
-const subscriptions = new Map<number, Set<Subscription>>();
+const subscriptions = new Map<number, Audience>();
 const feedListeners = new Set<(workspaceId: number) => void>();
 
 /** How many subscribers this process holds (a gauge: it returns to 0 when every client has gone). */
 export function feedSubscriberCount(): number {
   let count = 0;
-  for (const set of subscriptions.values()) count += set.size;
+  for (const audience of subscriptions.values()) count += audience.all.size;
   return count;
 }
 
@@ -198,10 +245,9 @@ export async function subscribeToAssociationEvents(
 ): Promise<AsyncIterableIterator<CommittedAssociationEvent | SubscriberTooSlowError>> {
   const fromId = await detached(latestEventId);
   const subscription = new Subscription(viewer, filter, fromId);
-  let set = subscriptions.get(viewer.workspaceId);
-  if (!set) subscriptions.set(viewer.workspaceId, (set = new Set()));
-  set.add(subscription);
-  followedCache.delete(viewer.workspaceId);
+  let audience = subscriptions.get(viewer.workspaceId);
+  if (!audience) subscriptions.set(viewer.workspaceId, (audience = new Audience()));
+  audience.add(subscription);
   if (provider === 'postgresql' && !cursors.has(viewer.workspaceId)) cursors.set(viewer.workspaceId, fromId);
   sync();
   return subscription;
@@ -209,10 +255,9 @@ export async function subscribeToAssociationEvents(
 
 function removeSubscription(subscription: Subscription): void {
   const { workspaceId } = subscription.viewer;
-  const set = subscriptions.get(workspaceId);
-  if (!set?.delete(subscription)) return;
-  followedCache.delete(workspaceId);
-  if (set.size === 0) {
+  const audience = subscriptions.get(workspaceId);
+  if (!audience?.delete(subscription)) return;
+  if (audience.all.size === 0) {
     subscriptions.delete(workspaceId);
     cursors.delete(workspaceId);
     dirty.delete(workspaceId);
@@ -223,7 +268,7 @@ function removeSubscription(subscription: Subscription): void {
 
 /** Ends every subscription (their streams complete) and stops listening: a server shutting down. */
 export async function closeFeedBus(): Promise<void> {
-  for (const set of [...subscriptions.values()]) for (const subscription of [...set]) subscription.end(false);
+  for (const audience of [...subscriptions.values()]) for (const subscription of [...audience.all]) subscription.end(false);
   feedListeners.clear();
   stop();
   await pumping;
@@ -354,27 +399,9 @@ function committed({ workspaceId, recordIds }: Announcement): void {
 
 /** Whether a subscriber of the workspace may want events of these records (null: of any). */
 function mayWant(workspaceId: number, recordIds: readonly number[] | null): boolean {
-  const followed = followedRecords(workspaceId);
+  const followed = subscriptions.get(workspaceId)?.followed();
+  if (followed === undefined) return false;
   return followed === null || recordIds === null || recordIds.some((id) => followed.has(id));
-}
-
-/** Per workspace, what followedRecords found, until its subscribers change. */
-const followedCache = new Map<number, Set<number> | null>();
-
-/** The records the workspace's subscribers here follow; null when one follows every record. */
-function followedRecords(workspaceId: number): Set<number> | null {
-  const known = followedCache.get(workspaceId);
-  if (known !== undefined) return known;
-  let records: Set<number> | null = new Set<number>();
-  for (const subscription of subscriptions.get(workspaceId) ?? []) {
-    if (subscription.filter.recordId === undefined) {
-      records = null;
-      break;
-    }
-    records.add(subscription.filter.recordId);
-  }
-  followedCache.set(workspaceId, records);
-  return records;
 }
 
 function wakeTail(): void {
@@ -480,9 +507,10 @@ async function readWorkspaces(): Promise<void> {
         if (cursor === undefined) break;
         // Past writes passed over: only the followed records' events, when every subscriber here
         // follows one record.
-        const followed = pastPassedOver ? followedRecords(workspaceId) : null;
+        const followed = pastPassedOver ? subscriptions.get(workspaceId)?.followed() : null;
+        const ids = followed ? [...followed.keys()] : [];
         const ofFollowed = followed
-          ? Prisma.sql` AND (${inIds(provider, Prisma.sql`e."firstRecordId"`, [...followed])} OR ${inIds(provider, Prisma.sql`e."secondRecordId"`, [...followed])})`
+          ? Prisma.sql` AND (${inIds(provider, Prisma.sql`e."firstRecordId"`, ids)} OR ${inIds(provider, Prisma.sql`e."secondRecordId"`, ids)})`
           : Prisma.empty;
         const rows = await reader.rows<LogRow>(Prisma.sql`
           SELECT ${EVENT_COLUMNS}, w."schemaVersion" FROM "AssociationEvent" e JOIN "Workspace" w ON w."id" = e."workspaceId"
@@ -542,10 +570,10 @@ function visibleIn(sight: Sight, event: CommittedAssociationEvent): boolean {
 
 /** Hands a workspace's events (in id order) to its subscribers that want and may see them. */
 async function deliver(workspaceId: number, events: readonly CommittedAssociationEvent[]): Promise<void> {
-  const set = subscriptions.get(workspaceId);
-  if (!set?.size) return;
+  const audience = subscriptions.get(workspaceId);
+  if (!audience) return;
   const wanted = new Map<Subscription, CommittedAssociationEvent[]>();
-  for (const subscription of set) {
+  for (const subscription of audience.concerned(events)) {
     const mine = events.filter((event) => subscription.wants(event));
     if (mine.length) wanted.set(subscription, mine);
   }
