@@ -94,8 +94,11 @@ export interface FeedOptions {
   log: (message: string) => void;
 }
 
-/** Every process's name, parent and CPU seconds so far (Linux /proc; none elsewhere). */
-function processes(): { pid: number; name: string; ppid: number; cpu: number }[] {
+/**
+ * Every process's name, parent and CPU seconds so far: its own, and its children's that have ended
+ * and that it has waited for (Linux /proc; none elsewhere).
+ */
+function processes(): { pid: number; name: string; ppid: number; cpu: number; endedChildren: number }[] {
   const tick = 100; // USER_HZ on Linux
   let ids: string[];
   try {
@@ -107,18 +110,22 @@ function processes(): { pid: number; name: string; ppid: number; cpu: number }[]
     try {
       const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // After the name: state, ppid, …; utime and stime are fields 14 and 15 of the whole line.
+      // After the name: state, ppid, …; utime, stime, cutime and cstime are fields 14 to 17 of the whole line.
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      return [{ pid: Number(id), name, ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / tick }];
+      const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number) as [number, number, number, number];
+      return [{ pid: Number(id), name, ppid: Number(fields[1]), cpu: (utime + stime) / tick, endedChildren: (cutime + cstime) / tick }];
     } catch {
       return []; // gone meanwhile
     }
   });
 }
 
-/** CPU seconds used so far by a process and its children that are alive (0 where /proc is not). */
+/**
+ * CPU seconds used so far by a process and its children, those alive and those that have ended (a
+ * database server's connections come and go; 0 where /proc is not).
+ */
 function processTreeCpu(pid: number): number {
-  return sum(processes().filter((each) => each.pid === pid || each.ppid === pid).map((each) => each.cpu));
+  return sum(processes().map((each) => (each.pid === pid ? each.cpu + each.endedChildren : each.ppid === pid ? each.cpu : 0)));
 }
 
 /** PostgreSQL's postmaster, when it runs on this machine (its backends are its children). */
