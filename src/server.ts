@@ -45,6 +45,8 @@ const GRAPHIQL_KEY_ENV = 'RELATE_GRAPHIQL_API_KEY';
 const GRAPHIQL_EXAMPLES_ENV = 'RELATE_GRAPHIQL_EXAMPLE_IDS';
 /** Workers migrate too when the primary could not (the database was away when it started). */
 const MIGRATE_ENV = 'RELATE_WORKER_MIGRATE';
+/** How long a stopping server waits for its requests before it closes their connections and its database. */
+const DRAIN_TIME = 10_000;
 /** The key GraphiQL and the explorer start with: in development, the demo admin's development key. */
 let graphiqlApiKey: string | undefined = process.env[GRAPHIQL_KEY_ENV] || undefined;
 /** The demo records GraphiQL's example tabs name in their variables (read by `seed`). */
@@ -92,9 +94,20 @@ function logListening(port: number) {
 
 function serve() {
   const app = createApp({ config, trustedDocuments, graphiqlApiKey: () => graphiqlApiKey, graphiqlExamples: () => graphiqlExamples });
+  /**
+   * Requests being handled, until their handler is done: a client that goes away closes its
+   * connection, but its request runs on (a write waiting for its turn at the workspace's lock),
+   * and the database must stay open until it ends (see shutdown).
+   */
+  const handling = new Set<Promise<unknown>>();
   const server = createServer((req, res) => {
     const counter: StatementCounter = { count: 0 };
-    void countStatements(counter, () => app(req, res, { counter }));
+    const handled = Promise.resolve(countStatements(counter, () => app(req, res, { counter }))).then(
+      () => undefined,
+      () => undefined,
+    );
+    handling.add(handled);
+    void handled.then(() => handling.delete(handled));
   });
   server.listen(config.port, () => {
     const address = server.address();
@@ -125,13 +138,18 @@ function serve() {
     const timer = setTimeout(() => {
       logger.warn('requests still open after 10s; closing them');
       server.closeAllConnections();
-    }, 10_000);
+    }, DRAIN_TIME);
     timer.unref();
+    const drainOver = new Promise((resolve) => setTimeout(resolve, DRAIN_TIME).unref());
     server.close(async () => {
       await app.dispose(); // closes the rate limits' Redis connection
       await feedClosed;
       await dispatched;
       await imported;
+      // Every connection is closed, but requests whose clients went away may still run: the
+      // database closes once they end (closing it under them left the process waiting forever
+      // for a connection Prisma never gave back), or once the drain's time is up.
+      await Promise.race([Promise.all(handling), drainOver]);
       await closeDatabase();
       await tracing?.shutdown(); // exports the last spans
       if (cluster.isPrimary) logger.info('stopped');

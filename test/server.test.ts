@@ -136,3 +136,44 @@ describe('start in production', () => {
     }
   });
 });
+
+describe('stopping while writes are in flight', () => {
+  it('SIGTERM while writes whose clients went away still wait their turn: they finish, then the server closes its database and exits', async () => {
+    const db = await createTestDatabase();
+    const server = await startServer({ DATABASE_URL: db.url, NODE_ENV: 'development' });
+    try {
+      const [apiKey] = printedKeys(server.output());
+      const listed = (await (await graphql(server.url, '{ records(objectKey: "contact", first: 8) { edges { node { id } } } }', apiKey)).json()) as {
+        data: { records: { edges: { node: { id: string } }[] } };
+      };
+      const ids = listed.data.records.edges.map((edge) => edge.node.id);
+      // Writes to one workspace take turns (its write lock): most of these are still waiting when
+      // their clients give up and the server is told to stop.
+      const aborted = new AbortController();
+      const writes = Array.from({ length: 60 }, (_, i) =>
+        fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          signal: aborted.signal,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+          body: JSON.stringify({
+            query: `mutation ($a: ID!, $b: ID!) { ${i % 2 ? 'unlinkRecords' : 'linkRecords'}(input: { firstRecordId: $a, secondRecordId: $b, labelKeys: ["colleague"] }) { __typename } }`,
+            variables: { a: ids[i % 4]!, b: ids[4 + (i % 4)]! },
+          }),
+        }).catch(() => undefined),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      aborted.abort();
+      await Promise.all(writes);
+      const started = Date.now();
+      const { code, stderr } = await server.stop('SIGTERM');
+      expect(code).toBe(0);
+      expect(stderr).toContain('"message":"stopped"');
+      // Within the server's own bound for open requests (10 s), and no write failed on a closed database.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(stderr).not.toContain('"level":"error"');
+    } finally {
+      if (server.child.exitCode === null) await server.stop('SIGKILL');
+      await db.drop();
+    }
+  }, 60_000);
+});
