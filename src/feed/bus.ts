@@ -192,8 +192,8 @@ class Audience {
     return true;
   }
 
-  /** The records its subscribers follow; null when one follows every record. */
-  followed(): ReadonlyMap<number, unknown> | null {
+  /** The records its subscribers follow, with their followers; null when one follows every record. */
+  followed(): ReadonlyMap<number, ReadonlySet<Subscription>> | null {
     return this.anyRecord.size > 0 ? null : this.byRecord;
   }
 
@@ -500,14 +500,14 @@ async function latestEventId(): Promise<number> {
 async function readWorkspaces(): Promise<void> {
   for (const workspaceId of [...dirty]) {
     dirty.delete(workspaceId);
-    const pastPassedOver = passedOver.delete(workspaceId);
+    const writesPassedOver = passedOver.delete(workspaceId);
     try {
       for (;;) {
         const cursor = cursors.get(workspaceId);
         if (cursor === undefined) break;
-        // Past writes passed over: only the followed records' events, when every subscriber here
-        // follows one record.
-        const followed = pastPassedOver ? subscriptions.get(workspaceId)?.followed() : null;
+        // After writes passed over: only the followed records' events, when every subscriber
+        // here follows one record.
+        const followed = writesPassedOver ? subscriptions.get(workspaceId)?.followed() : null;
         const ids = followed ? [...followed.keys()] : [];
         const ofFollowed = followed
           ? Prisma.sql` AND (${inIds(provider, Prisma.sql`e."firstRecordId"`, ids)} OR ${inIds(provider, Prisma.sql`e."secondRecordId"`, ids)})`
@@ -523,7 +523,7 @@ async function readWorkspaces(): Promise<void> {
       }
     } catch (error) {
       dirty.add(workspaceId);
-      if (pastPassedOver) passedOver.add(workspaceId);
+      if (writesPassedOver) passedOver.add(workspaceId);
       throw error;
     }
   }
