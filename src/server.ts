@@ -47,6 +47,8 @@ const GRAPHIQL_EXAMPLES_ENV = 'RELATE_GRAPHIQL_EXAMPLE_IDS';
 const MIGRATE_ENV = 'RELATE_WORKER_MIGRATE';
 /** How long a stopping server waits for its requests before it closes their connections and its database. */
 const DRAIN_TIME = 10_000;
+/** How long closing the database may take then (a connection still busy), before the process exits anyway. */
+const CLOSE_TIME = 5_000;
 /** The key GraphiQL and the explorer start with: in development, the demo admin's development key. */
 let graphiqlApiKey: string | undefined = process.env[GRAPHIQL_KEY_ENV] || undefined;
 /** The demo records GraphiQL's example tabs name in their variables (read by `seed`). */
@@ -150,7 +152,8 @@ function serve() {
       // database closes once they end (closing it under them left the process waiting forever
       // for a connection Prisma never gave back), or once the drain's time is up.
       await Promise.race([Promise.all(handling), drainOver]);
-      await closeDatabase();
+      const closed = await Promise.race([closeDatabase().then(() => true), new Promise<false>((resolve) => setTimeout(resolve, CLOSE_TIME, false).unref())]);
+      if (!closed) logger.warn(`database connections still busy after ${CLOSE_TIME / 1000}s; exiting without them`);
       await tracing?.shutdown(); // exports the last spans
       if (cluster.isPrimary) logger.info('stopped');
       process.exit(0);
