@@ -1013,7 +1013,7 @@ export function feedSection(reports: { name: string; feed: FeedReport | undefine
         const cells = f.writePath.map((row) => {
           const { run, ratio } = overRounds(row.rounds, i);
           const percent = (share: number) => (share * 100).toFixed(0);
-          const range = ratio && roundsOf(f) > 1 ? ` (${percent(ratio.low)}–${percent(ratio.high)})` : '';
+          const range = ratio && several ? ` (${percent(ratio.low)}–${percent(ratio.high)})` : '';
           return `${run.rps.toFixed(0)} (${run.p50} / ${run.p99}) | ${ratio ? `**${percent(ratio.median)} %**${range}` : '–'}`;
         });
         return `| ${configuration.name} | ${cells.join(' | ')} |`;

@@ -137,12 +137,15 @@ function serve() {
     const dispatched = dispatcher?.stop();
     // The running import is interrupted and ended FAILED with what it wrote; queued ones FAILED.
     const imported = importJobs?.stop();
-    const timer = setTimeout(() => {
-      logger.warn('requests still open after 10s; closing them');
-      server.closeAllConnections();
-    }, DRAIN_TIME);
-    timer.unref();
-    const drainOver = new Promise((resolve) => setTimeout(resolve, DRAIN_TIME).unref());
+    // The drain's time: then open requests' connections are closed, and the database closes
+    // whether or not every handler has ended.
+    const drainOver = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        logger.warn('requests still open after 10s; closing them');
+        server.closeAllConnections();
+        resolve();
+      }, DRAIN_TIME).unref(),
+    );
     server.close(async () => {
       await app.dispose(); // closes the rate limits' Redis connection
       await feedClosed;

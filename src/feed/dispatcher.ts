@@ -22,9 +22,10 @@ import { refusedLiteralHost, safeLookup } from './targets.js';
  * engine a claim cost this process 0.5–0.7 ms of CPU, on the bare driver 0.15–0.2 ms, and under a
  * stream of writes every process claims up to 1 / CLAIM_GAP times a second. The claim is an
  * UPDATE over a `FOR UPDATE SKIP LOCKED` selection, so any number of processes and servers share
- * the work without waiting for each other and no delivery is attempted by two at once; on SQLite the claim's UPDATE is a write transaction, and SQLite runs one at a time. A
- * process that dies mid-attempt leaves a lease that expires: the delivery is attempted again (at
- * least once, never lost). Posts reuse keep-alive connections to the receivers (createAgents).
+ * the work without waiting for each other and no delivery is attempted by two at once; on SQLite
+ * the claim's UPDATE is a write transaction, and SQLite runs one at a time. A process that dies
+ * mid-attempt leaves a lease that expires: the delivery is attempted again (at least once, never
+ * lost). Posts reuse keep-alive connections to the receivers (createAgents).
  *
  * It wakes on every committed feed write of any process or server (feed/bus.ts onFeedCommitted:
  * this process's commits, PostgreSQL NOTIFY, SQLite's tail of the log) or when woken
